@@ -1,0 +1,76 @@
+"""Every error an authenticator raises, in one place (after py_webauthn).
+
+The client passes these through unchanged, and the CLI maps them to exit codes,
+so each failure a person can meet has its own class and a message that says
+what to do.
+"""
+
+from __future__ import annotations
+
+
+class AuthenticatorError(Exception):
+    """Base class: the authenticator could not complete the operation."""
+
+
+class NoAuthenticatorError(AuthenticatorError):
+    """No security key is plugged in (or none can be opened)."""
+
+
+class PinError(AuthenticatorError):
+    """Base class for PIN problems."""
+
+
+class PinInvalidError(PinError):
+    """The PIN was wrong; ``retries`` tries are left (None when unknown)."""
+
+    def __init__(self, message: str, retries: int | None = None) -> None:
+        super().__init__(message)
+        self.retries = retries
+
+
+class PinBlockedError(PinError):
+    """No PIN tries are left (or the key must be re-plugged before the next try)."""
+
+
+class PinRequiredError(PinError):
+    """A PIN is needed but none can be asked for (non-interactive) or given."""
+
+
+class PinNotSetError(PinError):
+    """User verification is required but the key has no PIN configured."""
+
+
+class UserVerificationError(AuthenticatorError):
+    """The authenticator could not verify the user (UV failed or unavailable)."""
+
+
+class CancelledError(AuthenticatorError):
+    """The person cancelled (Ctrl-C) or the key refused the operation."""
+
+
+class AuthenticatorTimeoutError(AuthenticatorError):
+    """No touch or answer came within the options' timeout."""
+
+
+class NoCredentialsError(AuthenticatorError):
+    """The authenticator holds no credential this relying party accepts."""
+
+
+class CredentialExcludedError(AuthenticatorError):
+    """The authenticator already holds one of the excluded credentials."""
+
+
+class OriginError(AuthenticatorError):
+    """The origin is not valid for the relying party ID."""
+
+
+class CredentialStoreError(AuthenticatorError):
+    """The software authenticator's credential store cannot be used."""
+
+
+class StoreCorruptedError(CredentialStoreError):
+    """The store file is damaged or not ours; it is left untouched."""
+
+
+class StoreLockedError(CredentialStoreError):
+    """The store is encrypted and the passphrase is missing or wrong."""

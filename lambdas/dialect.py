@@ -1,0 +1,37 @@
+"""The custom-auth dialect shared by the trigger Lambdas and the client.
+
+PROTOCOL.md section 1 (the LoginID WebSDK dialect), plus our 2-call sign-in:
+round 1 may already carry assertion options beside the ``AUTH_PARAMS`` marker.
+Pure constants: the client imports this module, so it must stay free of any
+Lambda-only dependency.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+AUTH_PARAMS: Final = "AUTH_PARAMS"
+"""Round-1 marker: the challenge value, the challenge metadata and the 3-call answer."""
+
+# Public challenge parameter names.
+PARAM_CHALLENGE: Final = "challenge"
+PARAM_PUBLIC_KEY: Final = "public_key"
+"""JSON string of the WebAuthn options (request options for sign-in, creation for add)."""
+
+# ClientMetadata keys and values (every value a string).
+META_AUTHENTICATION_TYPE: Final = "authentication_type"
+META_ATTESTATION_OPTIONS: Final = "attestation_options"
+META_FAST_SIGNIN: Final = "fast_signin"
+"""Set to "true" by a client that answers round 1 with an assertion (2-call dialect)."""
+
+FIDO2_GET: Final = "FIDO2_GET"
+FIDO2_CREATE: Final = "FIDO2_CREATE"
+
+# Challenge answer JSON keys.
+ANSWER_ASSERTION: Final = "assertion_response"
+ANSWER_ATTESTATION: Final = "attestation_response"
+ANSWER_ID_TOKEN: Final = "id_token"
+
+MAX_ROUNDS: Final = 3
+MAX_ANSWER_BYTES: Final = 16 * 1024
+"""Answers longer than this are rejected before parsing."""
