@@ -25,9 +25,7 @@ class Authenticator(Protocol):
     carry none.
     """
 
-    def create(
-        self, options: Mapping[str, Any], *, origin: str, rp_id: str
-    ) -> WebAuthnJSON:
+    def create(self, options: Mapping[str, Any], *, origin: str, rp_id: str) -> WebAuthnJSON:
         """Make a credential; returns RegistrationResponseJSON."""
         ...
 

@@ -74,3 +74,11 @@ class StoreCorruptedError(CredentialStoreError):
 
 class StoreLockedError(CredentialStoreError):
     """The store is encrypted and the passphrase is missing or wrong."""
+
+
+class InvalidOptionsError(AuthenticatorError):
+    """The WebAuthn options from the server are malformed or incomplete."""
+
+
+class StorePermissionError(CredentialStoreError):
+    """The store file can be read or written by other users; it is not used until fixed."""

@@ -30,8 +30,26 @@ FIDO2_CREATE: Final = "FIDO2_CREATE"
 # Challenge answer JSON keys.
 ANSWER_ASSERTION: Final = "assertion_response"
 ANSWER_ATTESTATION: Final = "attestation_response"
-ANSWER_ID_TOKEN: Final = "id_token"
+ANSWER_ID_TOKEN: Final = "id_token"  # noqa: S105 (a key name)
 
 MAX_ROUNDS: Final = 3
 MAX_ANSWER_BYTES: Final = 16 * 1024
 """Answers longer than this are rejected before parsing."""
+
+META_ID_TOKEN: Final = "id_token"  # noqa: S105 (a key name)
+"""Optional in FIDO2_CREATE ClientMetadata: the ID token, checked before any backend call.
+
+The original WebSDK sends the ID token only in the final answer; a client that also sends
+it here lets the Create trigger refuse an unauthenticated registration before the backend
+is asked for anything. The answer's ``id_token`` is verified either way.
+"""
+
+# Private challenge parameter names (seen only by the triggers, never by the client).
+PRIVATE_KIND: Final = "kind"
+"""What the answer must be: AUTH_PARAMS (3-call marker), FIDO2_GET or FIDO2_CREATE."""
+PRIVATE_STATE: Final = "state"
+"""The backend's opaque ceremony state (LoginID session, or the self-hosted challenge id)."""
+PRIVATE_FAST: Final = "fast"
+""""true" when round 1 also carries assertion options (2-call dialect)."""
+
+CUSTOM_CHALLENGE: Final = "CUSTOM_CHALLENGE"

@@ -1,0 +1,58 @@
+"""open_authenticator: an Authenticator from a short spec (config, CLI flag).
+
+``usb`` (the default) drives plugged-in security keys; ``soft:PATH`` the
+software authenticator with its store at PATH (``soft:`` alone keeps it in
+memory, for throwaway runs).
+"""
+
+from __future__ import annotations
+
+from .base import Authenticator
+from .errors import AuthenticatorError
+
+USB_SPEC = "usb"
+SOFT_PREFIX = "soft:"
+
+
+def open_authenticator(
+    spec: str = USB_SPEC,
+    *,
+    interactive: bool | None = None,
+    pin: str | None = None,
+    origin: str | None = None,
+    allow_app_origin: bool = False,
+    passphrase: str | None = None,
+) -> Authenticator:
+    """Build the authenticator ``spec`` names.
+
+    ``interactive=None`` means: ask at the terminal when stdin and stderr are
+    terminals (USB keys). The software authenticator never asks unless
+    ``interactive=True``. Without a terminal the PIN comes from ``pin`` or
+    ``COGNITO_PASSKEY_PIN``; a soft store's passphrase from ``passphrase`` or
+    ``COGNITO_PASSKEY_SOFT_PASSPHRASE``.
+    """
+    spec = (spec or USB_SPEC).strip()
+    if spec == USB_SPEC:
+        from .client import ClientAuthenticator
+
+        return ClientAuthenticator(
+            origin=origin, allow_app_origin=allow_app_origin, interactive=interactive, pin=pin
+        )
+    if spec.startswith(SOFT_PREFIX):
+        from .interaction import TerminalInteraction
+        from .software import SoftAuthenticator
+
+        path = spec[len(SOFT_PREFIX) :].strip()
+        interaction = TerminalInteraction(
+            interactive=bool(interactive), pin=pin, announce_touch=False
+        )
+        return SoftAuthenticator(
+            path or None,
+            passphrase=passphrase,
+            origin=origin,
+            allow_app_origin=allow_app_origin,
+            interaction=interaction,
+        )
+    raise AuthenticatorError(
+        f"Unknown authenticator {spec!r}: use 'usb' or 'soft:PATH' (a software key store file)."
+    )

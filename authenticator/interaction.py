@@ -1,0 +1,234 @@
+"""Talking to the person at the terminal while a security key works.
+
+Prompts and notices go to stderr (stdout carries data). The PIN is read without
+echo and is never printed or logged. Without a terminal nothing is asked: the
+PIN comes from the caller or ``COGNITO_PASSKEY_PIN``.
+
+A key operation runs in worker threads (one per key), but reading the terminal
+must happen on the caller's thread so that Ctrl-C lands where it can cancel the
+keys and ``getpass`` can restore the echo. The runner therefore installs a
+``call_on_caller`` hook for each operation; without one, calls run in place.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TextIO, TypeVar
+
+from fido2.client import UserInteraction
+from fido2.ctap2.pin import ClientPin
+
+from .errors import CancelledError, PinRequiredError
+
+PIN_ENV = "COGNITO_PASSKEY_PIN"
+
+_T = TypeVar("_T")
+CallOnCaller = Callable[[Callable[[], _T]], _T]
+
+
+def _run_here(fn: Callable[[], _T]) -> _T:
+    return fn()
+
+
+def stdio_is_interactive() -> bool:
+    """True when a person can answer: stdin and stderr are both terminals."""
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _read_pin_from_tty(prompt: str) -> str:
+    # getpass reads /dev/tty when it can and falls back to stdin, prompting on stderr.
+    return getpass.getpass(prompt, stream=sys.stderr)
+
+
+class TerminalInteraction(UserInteraction):
+    """UserInteraction for a terminal (or for no terminal at all).
+
+    ``interactive=None`` decides from the standard streams. ``pin`` fixes the PIN
+    (never asked, never retried). ``pin_reader`` replaces the no-echo terminal
+    read (it gets the prompt, returns the PIN) and ``line_reader`` the reading of
+    an answer line. ``stream`` receives prompts (default stderr).
+    """
+
+    def __init__(
+        self,
+        *,
+        interactive: bool | None = None,
+        pin: str | None = None,
+        stream: TextIO | None = None,
+        pin_reader: Callable[[str], str] | None = None,
+        environ: Mapping[str, str] | None = None,
+        announce_touch: bool | None = None,
+        line_reader: Callable[[], str] | None = None,
+    ) -> None:
+        self._interactive = stdio_is_interactive() if interactive is None else interactive
+        self._pin = pin
+        self._stream = stream
+        self._pin_reader = pin_reader or _read_pin_from_tty
+        self._environ = os.environ if environ is None else environ
+        self._announce_touch = announce_touch
+        self._line_reader = line_reader or (lambda: sys.stdin.readline())
+        self._lock = threading.RLock()
+        self._read_lock = threading.Lock()
+        self._touch_announced = False
+        self._device_count = 1
+        self._call_on_caller: Callable[[Callable[[], Any]], Any] = _run_here
+
+    # -- configuration the runner reads -------------------------------------------------
+
+    @property
+    def interactive(self) -> bool:
+        """Whether this interaction may ask the person anything."""
+        return self._interactive
+
+    @property
+    def pin_source(self) -> str | None:
+        """Where a non-asked PIN comes from (for messages), None when it is asked."""
+        if self._pin is not None:
+            return "the PIN given by the caller"
+        if not self._interactive:
+            return f"${PIN_ENV}"
+        return None
+
+    @property
+    def can_retry_pin(self) -> bool:
+        """A wrong PIN may be asked again only when a person types it."""
+        return self._pin is None and self._interactive
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream if self._stream is not None else sys.stderr
+
+    def begin_operation(
+        self, *, device_count: int, call_on_caller: CallOnCaller[Any] | None = None
+    ) -> None:
+        """Start of one create/get: the touch prompt may show once more."""
+        with self._lock:
+            self._touch_announced = False
+            self._device_count = device_count
+            self._call_on_caller = call_on_caller or _run_here
+
+    def end_operation(self) -> None:
+        with self._lock:
+            self._call_on_caller = _run_here
+
+    # -- output -----------------------------------------------------------------------
+
+    def notice(self, message: str) -> None:
+        """One line for the person on stderr (never used for secrets)."""
+        with self._lock:
+            stream = self.stream
+            print(message, file=stream, flush=True)
+
+    def _should_announce_touch(self) -> bool:
+        if self._announce_touch is not None:
+            return self._announce_touch
+        if self._interactive:
+            return True
+        try:
+            return self.stream.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    # -- fido2.client.UserInteraction ------------------------------------------------------
+
+    def prompt_up(self) -> None:
+        """Ask for a touch, once per operation however many keys are waiting."""
+        with self._lock:
+            if self._touch_announced:
+                return
+            self._touch_announced = True
+            count = self._device_count
+        if self._should_announce_touch():
+            if count > 1:
+                self.notice(f"Touch your security key (the one you want to use, of {count}).")
+            else:
+                self.notice("Touch your security key.")
+
+    def request_uv(self, permissions: ClientPin.PERMISSION, rp_id: str | None) -> bool:
+        return True
+
+    def request_pin(self, permissions: ClientPin.PERMISSION, rp_id: str | None) -> str | None:
+        return self.pin_for(None)
+
+    def pin_for(self, device_label: str | None) -> str:
+        """The PIN for one key: fixed, from the environment, or typed without echo."""
+        if self._pin is not None:
+            return self._pin
+        if not self._interactive:
+            env_pin = self._environ.get(PIN_ENV)
+            if env_pin:
+                return env_pin
+            raise PinRequiredError(
+                "The security key needs its PIN, but there is no terminal to ask for it: "
+                f"set the environment variable {PIN_ENV} (or pass pin=...)."
+            )
+        prompt = "Enter the PIN of your security key"
+        if device_label and self._device_count > 1:
+            prompt += f" ({device_label}; Enter alone skips this key)"
+        prompt += ": "
+        pin = self._call_on_caller(lambda: self._ask(prompt))
+        if not isinstance(pin, str) or not pin:
+            raise CancelledError("No PIN was entered; the operation was cancelled.")
+        return pin
+
+    def _ask(self, prompt: str) -> str:
+        with self._read_lock:
+            try:
+                return self._pin_reader(prompt)
+            except EOFError as exc:
+                raise CancelledError("No PIN was entered; the operation was cancelled.") from exc
+
+    def pin_invalid(self, retries: int | None, device_label: str | None = None) -> None:
+        """Tell the person the PIN was wrong and how many tries remain."""
+        where = f" for {device_label}" if device_label and self._device_count > 1 else ""
+        if retries is None:
+            self.notice(f"Wrong PIN{where}. Try again.")
+        elif retries == 1:
+            self.notice(f"Wrong PIN{where}. 1 try left before the key locks its PIN.")
+        else:
+            self.notice(f"Wrong PIN{where}. {retries} tries left.")
+
+    def choose_account(self, accounts: Sequence[str]) -> int:
+        """Pick one of several passkeys the key offers (the first without a terminal)."""
+        if not self._interactive or len(accounts) < 2:
+            return 0
+        return int(self._call_on_caller(lambda: self._ask_account(accounts)))
+
+    def _ask_account(self, accounts: Sequence[str]) -> int:
+        with self._read_lock:
+            stream = self.stream
+            print("This security key holds several passkeys for this site:", file=stream)
+            for number, name in enumerate(accounts, start=1):
+                print(f"  {number}) {name}", file=stream)
+            while True:
+                print(f"Choose 1-{len(accounts)}: ", end="", file=stream, flush=True)
+                answer = self._line_reader()
+                if not answer:
+                    raise CancelledError("No passkey was chosen; the operation was cancelled.")
+                if answer.strip().isdigit() and 1 <= int(answer) <= len(accounts):
+                    return int(answer) - 1
+                print(f"Please answer a number from 1 to {len(accounts)}.", file=stream)
+
+
+class DeviceInteraction(UserInteraction):
+    """The view one key's client gets: same person, prompts labelled with the key."""
+
+    def __init__(self, parent: TerminalInteraction, device_label: str) -> None:
+        self._parent = parent
+        self._label = device_label
+
+    def prompt_up(self) -> None:
+        self._parent.prompt_up()
+
+    def request_uv(self, permissions: ClientPin.PERMISSION, rp_id: str | None) -> bool:
+        return self._parent.request_uv(permissions, rp_id)
+
+    def request_pin(self, permissions: ClientPin.PERMISSION, rp_id: str | None) -> str | None:
+        return self._parent.pin_for(self._label)

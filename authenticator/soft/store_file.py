@@ -1,0 +1,260 @@
+"""A credential store in one JSON file, safe to share between processes.
+
+Format (version 1)::
+
+    {"format": "cognito-passkey-soft-store", "version": 1,
+     "data": {"device": {...}, "credentials": [...]}}                  # plain
+    {"format": "cognito-passkey-soft-store", "version": 1,
+     "kdf": {"name": "scrypt", ...}, "encrypted": {"cipher": ...}}     # with a passphrase
+
+Rules: every change is read-modify-write under an exclusive lock on
+``<file>.lock``; the new contents go to a temporary file in the same folder,
+are fsync'd and then renamed over the old one, so readers see the old file or
+the new one and never half of one. Files are created 0600 whatever the umask.
+A file that is readable or writable by group or others is refused
+(:class:`StorePermissionError`), like ssh refuses such a private key: it may
+hold private keys. A file that does not parse, or is not ours, raises
+:class:`StoreCorruptedError` and is never written to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from filelock import FileLock, Timeout
+
+from ..errors import (
+    CredentialStoreError,
+    StoreCorruptedError,
+    StoreLockedError,
+    StorePermissionError,
+)
+from .store import CredentialStore, StoreContents, T
+from .store_crypto import DecryptionError, KdfParams, decrypt, derive_key, encrypt
+
+STORE_FORMAT: Final = "cognito-passkey-soft-store"
+STORE_VERSION: Final = 1
+_MAX_STORE_BYTES: Final = 64 * 1024 * 1024
+
+
+class FileCredentialStore(CredentialStore):
+    """Credentials, PIN state and counters in ``path`` (created on first write).
+
+    ``passphrase`` encrypts the file (scrypt, AES-256-GCM). Opening an encrypted
+    file without it, or with a wrong one, raises :class:`StoreLockedError`;
+    giving a passphrase for a plain file raises :class:`CredentialStoreError`
+    rather than guessing which of the two the caller meant.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        passphrase: str | None = None,
+        lock_timeout: float = 30.0,
+        scrypt_n: int | None = None,
+    ) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self._passphrase = passphrase
+        self._scrypt_n = scrypt_n
+        self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout, mode=0o600)
+        self._lock_timeout = lock_timeout
+        # (KDF parameters, derived key): scrypt runs once per store object, not per read.
+        self._key_cache: tuple[KdfParams, bytes] | None = None
+
+    def __repr__(self) -> str:
+        encrypted = ", encrypted" if self._passphrase is not None else ""
+        return f"FileCredentialStore({str(self.path)!r}{encrypted})"
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether this store encrypts its file."""
+        return self._passphrase is not None
+
+    def check(self) -> None:
+        """Read the file once: raises now what a later operation would raise."""
+        self._read()
+
+    # Transactions ----------------------------------------------------------
+
+    def _read(self) -> StoreContents:
+        if not self.path.parent.is_dir():
+            return StoreContents()
+        with self._locked():
+            return self._load()
+
+    def _update(self, change: Callable[[StoreContents], T]) -> T:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with self._locked():
+            contents = self._load()
+            result = change(contents)
+            self._save(contents)
+            return result
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            with self._lock:
+                yield
+        except Timeout:
+            raise CredentialStoreError(
+                f"{self.path}: another process held the store lock for more than "
+                f"{self._lock_timeout:g} s"
+            ) from None
+
+    # Reading ---------------------------------------------------------------
+
+    def _load(self) -> StoreContents:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return StoreContents()
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise CredentialStoreError(
+                    f"{self.path}: is a symbolic link; the store must be a regular file"
+                ) from None
+            raise CredentialStoreError(f"{self.path}: cannot open the store: {e}") from None
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            self._check_file(info)
+            raw = f.read(_MAX_STORE_BYTES + 1)
+        if len(raw) > _MAX_STORE_BYTES:
+            raise self._corrupted("the file is too large to be a credential store")
+        document = self._parse_document(raw)
+        payload = self._payload(document)
+        try:
+            return StoreContents.from_json(payload)
+        except ValueError as e:
+            raise self._corrupted(f"bad store contents: {e}") from None
+
+    def _check_file(self, info: os.stat_result) -> None:
+        if not stat.S_ISREG(info.st_mode):
+            raise CredentialStoreError(f"{self.path}: not a regular file")
+        if os.name == "posix" and info.st_mode & 0o077:
+            raise StorePermissionError(
+                f"{self.path}: permissions {stat.S_IMODE(info.st_mode):04o} let other users "
+                f"read or change the store; run: chmod 600 '{self.path}'"
+            )
+
+    def _parse_document(self, raw: bytes) -> dict[str, Any]:
+        if not raw.strip():
+            raise self._corrupted("the file is empty")
+        try:
+            document = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise self._corrupted(f"not valid JSON ({e})") from None
+        if not isinstance(document, dict) or document.get("format") != STORE_FORMAT:
+            raise self._corrupted(f"not a credential store (no format {STORE_FORMAT!r})")
+        version = document.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise self._corrupted("missing or invalid format version")
+        if version > STORE_VERSION:
+            raise self._corrupted(
+                f"format version {version} is newer than this program supports "
+                f"({STORE_VERSION}); upgrade cognito-passkey"
+            )
+        return document
+
+    def _payload(self, document: dict[str, Any]) -> Any:
+        if "encrypted" not in document:
+            if "data" not in document:
+                raise self._corrupted("neither 'data' nor 'encrypted' present")
+            if self._passphrase is not None:
+                raise CredentialStoreError(
+                    f"{self.path}: this store is not encrypted, but a passphrase was given"
+                )
+            return document["data"]
+        if self._passphrase is None:
+            raise StoreLockedError(f"{self.path}: the store is encrypted; a passphrase is needed")
+        sealed = document["encrypted"]
+        try:
+            params = KdfParams.from_json(document.get("kdf"))
+            if not isinstance(sealed, dict):
+                raise ValueError("'encrypted' is not an object")
+            plaintext = decrypt(self._key_for(params), sealed, _associated_data(document))
+        except DecryptionError:
+            raise StoreLockedError(
+                f"{self.path}: wrong passphrase (or the encrypted store was modified)"
+            ) from None
+        except ValueError as e:
+            raise self._corrupted(f"bad encryption envelope: {e}") from None
+        try:
+            return json.loads(plaintext.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise self._corrupted("the decrypted payload is not JSON") from None
+
+    def _key_for(self, params: KdfParams) -> bytes:
+        assert self._passphrase is not None
+        if self._key_cache is None or self._key_cache[0] != params:
+            self._key_cache = (params, derive_key(self._passphrase, params))
+        return self._key_cache[1]
+
+    def _corrupted(self, reason: str) -> StoreCorruptedError:
+        return StoreCorruptedError(
+            f"{self.path}: {reason}. The file was left untouched; move it away or "
+            "restore a backup to continue."
+        )
+
+    # Writing ---------------------------------------------------------------
+
+    def _save(self, contents: StoreContents) -> None:
+        document: dict[str, Any] = {"format": STORE_FORMAT, "version": STORE_VERSION}
+        payload = contents.to_json()
+        if self._passphrase is None:
+            document["data"] = payload
+        else:
+            if self._key_cache is None:
+                n = self._scrypt_n
+                self._key_for(KdfParams.fresh() if n is None else KdfParams.fresh(n))
+            assert self._key_cache is not None
+            params, key = self._key_cache
+            document["kdf"] = params.to_json()
+            plaintext = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+            document["encrypted"] = encrypt(key, plaintext, _associated_data(document))
+        self._write_atomically((json.dumps(document, indent=1) + "\n").encode("utf-8"))
+
+    def _write_atomically(self, data: bytes) -> None:
+        directory = self.path.parent
+        fd, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                if hasattr(os, "fchmod"):  # mkstemp gives 0600 & ~umask; make it exactly 0600
+                    os.fchmod(f.fileno(), 0o600)
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp_name, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise
+        _fsync_directory(directory)
+
+
+def _associated_data(document: dict[str, Any]) -> bytes:
+    """The header fields the ciphertext is bound to."""
+    header = {k: document.get(k) for k in ("format", "version", "kdf")}
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,89 @@
+"""SoftAuthenticator: the software key behind the same client code as a USB key.
+
+It is a ClientAuthenticator whose only device is an in-process
+``SoftCtapDevice``, so everything a USB key goes through (client data, RP ID
+rules, PIN handling, response JSON) is exercised the same way. It never asks:
+the PIN (if the store has one) comes from ``pin=`` or ``COGNITO_PASSKEY_PIN``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .client import ClientAuthenticator
+from .interaction import TerminalInteraction
+
+if TYPE_CHECKING:
+    from .soft import SoftCtapDevice
+    from .soft.store import CredentialStore
+
+PASSPHRASE_ENV = "COGNITO_PASSKEY_SOFT_PASSPHRASE"  # noqa: S105  (a variable name)
+
+
+def open_store(
+    store: CredentialStore | str | os.PathLike[str] | None,
+    *,
+    passphrase: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> CredentialStore:
+    """A store object from a store, a file path, or None (in memory).
+
+    A file store's passphrase defaults to ``COGNITO_PASSKEY_SOFT_PASSPHRASE``.
+    """
+    from .soft import FileCredentialStore, MemoryCredentialStore
+
+    if store is None:
+        return MemoryCredentialStore()
+    if isinstance(store, (str, os.PathLike)):
+        env = os.environ if environ is None else environ
+        if passphrase is None:
+            passphrase = env.get(PASSPHRASE_ENV) or None
+        file_store = FileCredentialStore(store, passphrase=passphrase)
+        file_store.check()  # a wrong passphrase or a damaged file fails here, not mid-sign-in
+        return file_store
+    return store
+
+
+class SoftAuthenticator(ClientAuthenticator):
+    """A headless software authenticator (built-in user verification, no prompts).
+
+    ``store`` is a credential store, a path to a store file, or None for an
+    in-memory store. ``device_options`` go to ``SoftCtapDevice`` unchanged.
+    """
+
+    def __init__(
+        self,
+        store: CredentialStore | str | os.PathLike[str] | None = None,
+        *,
+        passphrase: str | None = None,
+        pin: str | None = None,
+        origin: str | None = None,
+        allow_app_origin: bool = False,
+        interaction: TerminalInteraction | None = None,
+        device_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        from .soft import SoftCtapDevice
+
+        self._store = open_store(store, passphrase=passphrase)
+        self._device: SoftCtapDevice = SoftCtapDevice(self._store, **dict(device_options or {}))
+        device = self._device
+        super().__init__(
+            origin=origin,
+            allow_app_origin=allow_app_origin,
+            interaction=interaction
+            or TerminalInteraction(interactive=False, pin=pin, announce_touch=False),
+            device_source=lambda: [device],
+            close_devices=False,
+        )
+
+    @property
+    def store(self) -> CredentialStore:
+        """Where the credentials live (list or delete them here)."""
+        return self._store
+
+    @property
+    def device(self) -> SoftCtapDevice:
+        """The CTAP device python-fido2 talks to."""
+        return self._device

@@ -1,0 +1,145 @@
+"""The token cache: one file per profile and user, so most runs never touch the key.
+
+Files live in ``$COGNITO_PASSKEY_CACHE_DIR`` or the platform's user cache
+directory (0700), each 0600 and written atomically. The cache is disposable: a
+damaged file is ignored with a warning on stderr and simply replaced by the next
+sign-in; deleting the directory only costs one more touch of the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from cognito_passkey.client._files import write_private
+from cognito_passkey.client.errors import TokenError
+from cognito_passkey.client.tokens import Tokens
+
+ENV_CACHE_DIR: Final = "COGNITO_PASSKEY_CACHE_DIR"
+FORMAT_VERSION: Final = 1
+MAX_FILE_BYTES: Final = 256 * 1024
+
+
+def default_cache_dir() -> Path:
+    """``$COGNITO_PASSKEY_CACHE_DIR``, else ``<user cache dir>/cognito-passkey/tokens``."""
+    from_env = os.environ.get(ENV_CACHE_DIR)
+    if from_env:
+        return Path(from_env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cognito-passkey")) / "tokens"
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """Who the tokens belong to; the pool, client and endpoint are part of it."""
+
+    profile: str
+    user_pool_id: str
+    client_id: str
+    endpoint_url: str | None = None
+
+    def scope(self) -> str:
+        return f"{self.user_pool_id}|{self.client_id}|{self.endpoint_url or ''}"
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A cached sign-in: the name signed in with and the tokens."""
+
+    username: str
+    tokens: Tokens
+    saved_at: float
+
+
+def _stderr_warning(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+class TokenCache:
+    """Reads and writes cached tokens; never raises for a damaged file."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        warn: Callable[[str], None] = _stderr_warning,
+    ) -> None:
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self._warn = warn
+
+    def path_for(self, key: CacheKey, username: str) -> Path:
+        """The file of ``username``: readable profile prefix, hashed identity."""
+        digest = hashlib.sha256(f"{key.scope()}|{username}".encode()).hexdigest()[:24]
+        return self.directory / f"{key.profile}.{digest}.json"
+
+    def load(self, key: CacheKey, username: str) -> CacheEntry | None:
+        """The cached entry of ``username``, or None when absent or unusable."""
+        return self._read(self.path_for(key, username), key, username)
+
+    def latest(self, key: CacheKey) -> CacheEntry | None:
+        """The most recently saved entry of the profile (for commands given no username)."""
+        best: CacheEntry | None = None
+        if not self.directory.is_dir():
+            return None
+        for path in self.directory.glob(f"{key.profile}.*.json"):
+            entry = self._read(path, key, None)
+            if entry is not None and (best is None or entry.saved_at > best.saved_at):
+                best = entry
+        return best
+
+    def save(self, key: CacheKey, username: str, tokens: Tokens) -> Path:
+        """Store ``tokens`` for ``username`` (0600, atomic); returns the file."""
+        path = self.path_for(key, username)
+        document = {
+            "version": FORMAT_VERSION,
+            "profile": key.profile,
+            "scope": key.scope(),
+            "username": username,
+            "saved_at": time.time(),
+            "tokens": tokens.to_dict(),
+        }
+        write_private(path, json.dumps(document, indent=1).encode("utf-8"))
+        return path
+
+    def delete(self, key: CacheKey, username: str) -> bool:
+        """Forget ``username``'s tokens; false when there were none."""
+        try:
+            self.path_for(key, username).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _read(self, path: Path, key: CacheKey, username: str | None) -> CacheEntry | None:
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._warn(f"ignoring unreadable token cache {path}: {exc.strerror}")
+            return None
+        try:
+            if len(raw) > MAX_FILE_BYTES:
+                raise ValueError("too large")
+            document: Any = json.loads(raw)
+            if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
+                raise ValueError("unknown format")
+            tokens = Tokens.from_dict(document["tokens"])
+            name = document["username"]
+            saved_at = float(document["saved_at"])
+            if not isinstance(name, str):
+                raise ValueError("no username")
+        except (ValueError, KeyError, TypeError, TokenError):
+            self._warn(f"ignoring damaged token cache {path} (it will be replaced)")
+            return None
+        if document.get("scope") != key.scope() or (username is not None and name != username):
+            return None
+        return CacheEntry(username=name, tokens=tokens, saved_at=saved_at)

@@ -1,0 +1,277 @@
+"""What the CLI's commands share: settings to objects, output formats, error lines.
+
+Kept apart from ``cli.py`` so the commands stay thin. Nothing here imports boto3
+or fido2 at module level.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import click
+from cognito_passkey.client import exit_codes
+from cognito_passkey.client.config import Settings
+
+if TYPE_CHECKING:
+    from cognito_passkey.authenticator.base import Authenticator
+    from cognito_passkey.client.cache import CacheKey, TokenCache
+    from cognito_passkey.client.passkey_client import PasskeyClient
+    from cognito_passkey.client.tokens import Tokens
+
+Output = Literal["json", "env", "token"]
+Which = Literal["id", "access", "all"]
+
+ENV_NAMES = {
+    "id_token": "COGNITO_ID_TOKEN",
+    "access_token": "COGNITO_ACCESS_TOKEN",
+    "refresh_token": "COGNITO_REFRESH_TOKEN",
+    "expires_at": "COGNITO_TOKEN_EXPIRES_AT",
+}
+
+
+def progress(message: str) -> None:
+    """Progress and summaries go to stderr; stdout carries data only."""
+    click.echo(message, err=True)
+
+
+class LazyAuthenticator:
+    """Opens the configured authenticator on first use, so a cache hit never loads fido2."""
+
+    def __init__(self, spec: str, *, origin: str | None) -> None:
+        self.spec = spec
+        self.origin = origin
+        self._inner: Authenticator | None = None
+
+    def _open(self) -> Authenticator:
+        if self._inner is None:
+            from cognito_passkey.authenticator import open_authenticator
+
+            app_origin = bool(self.origin) and "://" not in (self.origin or "")
+            self._inner = open_authenticator(
+                self.spec, origin=self.origin, allow_app_origin=app_origin
+            )
+        return self._inner
+
+    def create(self, options: Mapping[str, Any], *, origin: str, rp_id: str) -> dict[str, Any]:
+        return self._open().create(options, origin=origin, rp_id=rp_id)
+
+    def get(self, options: Mapping[str, Any], *, origin: str, rp_id: str) -> dict[str, Any]:
+        return self._open().get(options, origin=origin, rp_id=rp_id)
+
+
+def build_client(settings: Settings) -> PasskeyClient:
+    """A PasskeyClient from the settings in force (the pool must be configured)."""
+    from cognito_passkey.client.passkey_client import PasskeyClient
+
+    settings.require_pool()
+    assert settings.user_pool_id is not None and settings.client_id is not None
+    return PasskeyClient(
+        user_pool_id=settings.user_pool_id,
+        client_id=settings.client_id,
+        region=settings.region,
+        client_secret=settings.client_secret,
+        authenticator=LazyAuthenticator(settings.authenticator or "usb", origin=settings.origin),
+        origin=settings.origin,
+        rp_id=settings.rp_id,
+        endpoint_url=settings.endpoint_url,
+    )
+
+
+def cache_for(settings: Settings) -> tuple[TokenCache, CacheKey]:
+    """The token cache and this profile's key in it."""
+    from cognito_passkey.client.cache import CacheKey, TokenCache
+
+    settings.require_pool()
+    assert settings.user_pool_id is not None and settings.client_id is not None
+    key = CacheKey(
+        profile=settings.profile,
+        user_pool_id=settings.user_pool_id,
+        client_id=settings.client_id,
+        endpoint_url=settings.endpoint_url,
+    )
+    return TokenCache(), key
+
+
+def token_fields(tokens: Tokens, which: Which) -> dict[str, Any]:
+    """The selected tokens as a dict (``all`` adds the refresh token and expiry)."""
+    if which == "id":
+        return {"id_token": tokens.id_token}
+    if which == "access":
+        return {"access_token": tokens.access_token}
+    return tokens.to_dict()
+
+
+def emit_tokens(tokens: Tokens, output: Output, which: Which, username: str | None = None) -> None:
+    """Print tokens on stdout in ``output`` form; the one place a token is ever printed."""
+    selected = token_fields(tokens, which)
+    if output == "token" and which != "all":
+        click.echo(next(iter(selected.values())))
+    elif output == "env":
+        for key, value in selected.items():
+            if key in ENV_NAMES and value is not None:
+                click.echo(f"export {ENV_NAMES[key]}={shlex.quote(str(value))}")
+    else:
+        document = dict(selected)
+        if username is not None and which == "all":
+            document["username"] = username
+        click.echo(json.dumps(document, indent=2))
+
+
+def summary(tokens: Tokens, username: str, source: str) -> str:
+    """The stderr line after a sign-in: who, how, until when (never a token)."""
+    import datetime
+
+    until = datetime.datetime.fromtimestamp(tokens.expires_at, tz=datetime.timezone.utc)
+    how = {
+        "cache": "cached tokens",
+        "refresh": "refreshed tokens",
+        "passkey": "passkey",
+        "password": "password",
+    }.get(source, source)
+    return f"Signed in as {username} ({how}); tokens valid until {until:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for a person: the message plus any notes, no traceback."""
+    from cognito_passkey.client.errors import PasskeyClientError
+
+    message = str(exc).strip().replace("\n", " ")
+    if isinstance(exc, KeyboardInterrupt):
+        message = "interrupted"
+    elif not message:
+        message = type(exc).__name__
+    elif not isinstance(exc, PasskeyClientError) and not _is_authenticator_error(exc):
+        message = f"unexpected {type(exc).__name__}: {message}"
+    notes = getattr(exc, "__notes__", None) or []
+    if notes:
+        message += " (" + "; ".join(str(note) for note in notes) + ")"
+    return f"error: {message}"
+
+
+def _is_authenticator_error(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return module.startswith("cognito_passkey.authenticator")
+
+
+def report(exc: BaseException, *, debug: bool) -> int:
+    """Print ``exc`` on stderr (a trace only with ``debug``) and return its exit code."""
+    if debug:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    click.echo(error_line(exc), err=True)
+    if not debug and exit_codes.for_exception(exc) == exit_codes.FAILURE:
+        click.echo("(run again with --debug for details)", err=True)
+    return exit_codes.for_exception(exc)
+
+
+class ReportingGroup(click.Group):
+    """A group that turns errors into one stderr line and a documented exit code.
+
+    Lazy sub-groups (``local``) are imported only when invoked; ``--help`` lists
+    them from a fixed description so it loads nothing heavy.
+    """
+
+    def __init__(
+        self, *args: Any, lazy: Mapping[str, tuple[str, str]] | None = None, **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            return _load_lazy(cmd_name, *self.lazy[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        limit = (
+            formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
+        )
+        for name in self.list_commands(ctx):
+            if name in self.lazy and name not in self.commands:
+                rows.append((name, self.lazy[name][1]))
+                continue
+            command = self.commands.get(name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            code = report(exc, debug=bool(ctx.meta.get("debug")))
+            ctx.exit(code)
+
+
+def _load_lazy(name: str, target: str, description: str) -> click.Command:
+    module_name, _, attribute = target.partition(":")
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not module_name.startswith(exc.name):
+            raise
+        return _missing_command(name, description)
+    command = getattr(module, attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{target} is not a click command")
+    return command
+
+
+def _missing_command(name: str, description: str) -> click.Command:
+    @click.command(
+        name=name,
+        help=f"{description} (not available in this installation)",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
+    def missing() -> None:
+        click.echo(f"error: the '{name}' commands are not available in this installation", err=True)
+        raise click.exceptions.Exit(exit_codes.CONFIG)
+
+    return missing
+
+
+def read_secret_line(prompt: str, *, from_stdin: bool) -> str:
+    """A secret from stdin (one line) or a hidden prompt on the terminal; never echoed."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise click.UsageError("nothing to read on stdin")
+        return line.rstrip("\r\n")
+    value: str = click.prompt(prompt, hide_input=True, err=True)
+    return value
+
+
+def confirm_code_prompt() -> Callable[[str, Mapping[str, Any]], str]:
+    """Ask for the emailed/texted confirmation code on the terminal (or read it from stdin)."""
+
+    def ask(username: str, delivery: Mapping[str, Any]) -> str:
+        where = delivery.get("Destination")
+        medium = str(delivery.get("DeliveryMedium") or "").lower() or "message"
+        hint = f" (sent by {medium} to {where})" if where else ""
+        try:
+            value: str = click.prompt(f"Confirmation code for {username}{hint}", err=True)
+        except click.Abort:
+            from cognito_passkey.client.errors import UserNotConfirmedError
+
+            raise UserNotConfirmedError(
+                f"no confirmation code was given; {username} exists but is unconfirmed "
+                "(an administrator can confirm or delete it)"
+            ) from None
+        return value
+
+    return ask

@@ -1,0 +1,218 @@
+"""Calls to the Cognito user pools API: retries, SECRET_HASH, error translation.
+
+boto3 is imported only when the first call is made, so that importing the client
+(or running ``--help``) stays fast. Throttling is retried here with bounded
+exponential backoff and full jitter; botocore's own retries are switched off so
+that a refused connection fails at once and the two never multiply.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from cognito_passkey.client import errors
+
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+
+THROTTLING_CODES: Final = frozenset(
+    {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded"}
+)
+TRIGGER_CODES: Final = frozenset(
+    {"UserLambdaValidationException", "InvalidLambdaResponseException", "UnexpectedLambdaException"}
+)
+
+Context = Literal["auth", "signup", "other"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter for throttled calls."""
+
+    attempts: int = 5
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    jitter: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+
+    def delay(self, retry: int) -> float:
+        """The pause before retry number ``retry`` (0-based): uniform in [0, cap]."""
+        cap: float = min(self.max_delay, self.base_delay * 2.0**retry)
+        return cap * self.jitter()
+
+
+def secret_hash(username: str, client_id: str, client_secret: str) -> str:
+    """Cognito's SECRET_HASH: base64(HMAC-SHA256(secret, username + client_id))."""
+    digest = hmac.new(
+        client_secret.encode("utf-8"), (username + client_id).encode("utf-8"), hashlib.sha256
+    ).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+class CognitoApi:
+    """One app client of one user pool, as the client sees it."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        region: str,
+        client_secret: str | None = None,
+        endpoint_url: str | None = None,
+        boto_session: boto3.Session | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self._client_secret = client_secret
+        self._boto_session = boto_session
+        self._client: CognitoIdentityProviderClient | None = None
+        self.retry = retry or RetryPolicy()
+
+    @property
+    def has_secret(self) -> bool:
+        """True when the app client has a secret (SECRET_HASH goes on every call)."""
+        return bool(self._client_secret)
+
+    @property
+    def client(self) -> CognitoIdentityProviderClient:
+        """The boto3 ``cognito-idp`` client, made on first use."""
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            session = self._boto_session or boto3.session.Session()
+            self._client = session.client(
+                "cognito-idp",
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                config=Config(
+                    retries={"total_max_attempts": 1, "mode": "standard"},
+                    connect_timeout=10,
+                    read_timeout=60,
+                    user_agent_extra="cognito-passkey",
+                ),
+            )
+        return self._client
+
+    def with_secret_hash(self, username: str, params: dict[str, str]) -> dict[str, str]:
+        """``params`` plus SECRET_HASH for ``username`` when the app client has a secret."""
+        if self._client_secret:
+            params["SECRET_HASH"] = secret_hash(username, self.client_id, self._client_secret)
+        return params
+
+    def call(self, operation: str, *, context: Context = "auth", **kwargs: Any) -> dict[str, Any]:
+        """Call ``operation`` (a boto3 method name), retrying throttling, translating errors."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        method = getattr(self.client, operation)
+        retry = 0
+        while True:
+            try:
+                response: dict[str, Any] = method(**kwargs)
+                return response
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code", ""))
+                if code in THROTTLING_CODES and retry + 1 < self.retry.attempts:
+                    self.retry.sleep(self.retry.delay(retry))
+                    retry += 1
+                    continue
+                raise translate_client_error(exc, context=context, operation=operation) from exc
+            except BotoCoreError as exc:
+                raise translate_botocore_error(exc, endpoint=self.endpoint_url) from exc
+
+
+def translate_client_error(
+    exc: Any, *, context: Context = "auth", operation: str = ""
+) -> errors.PasskeyClientError:
+    """Map a botocore ``ClientError`` to the client's exception for it."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    message = str(error.get("Message", "") or code).strip()
+    lowered = message.lower()
+    if code in THROTTLING_CODES:
+        return errors.ThrottledError(f"Cognito is throttling requests ({code}); try again later")
+    if code in TRIGGER_CODES:
+        return errors.TriggerError(
+            f"sign-in failed: a user pool trigger rejected the request ({code}: {message})"
+        )
+    if code == "NotAuthorizedException":
+        if "secret hash" in lowered or "configured for secret" in lowered:
+            return errors.ConfigurationError(
+                f"the app client secret is missing or wrong: {message}"
+            )
+        if "session" in lowered:
+            return errors.SessionExpiredError(
+                f"the sign-in session expired or is invalid; start again ({message})"
+            )
+        if "refresh token" in lowered:
+            return errors.NotAuthorizedError(f"the refresh token was refused: {message}")
+        return errors.NotAuthorizedError(f"not authorized: {message}")
+    if code == "UserNotFoundException":
+        return errors.UserNotFoundError(f"no such user: {message}")
+    if code == "UserNotConfirmedException":
+        return errors.UserNotConfirmedError(f"the user is not confirmed yet: {message}")
+    if code == "PasswordResetRequiredException":
+        return errors.PasswordResetRequiredError(f"the user must reset their password: {message}")
+    if code == "TooManyFailedAttemptsException":
+        return errors.NotAuthorizedError(f"too many failed attempts: {message}")
+    if code in ("CodeMismatchException", "ExpiredCodeException"):
+        if context == "signup":
+            if code == "CodeMismatchException":
+                return errors.CodeMismatchError(f"the confirmation code is wrong: {message}")
+            return errors.CodeExpiredError(f"the confirmation code expired: {message}")
+        return errors.SessionExpiredError(
+            f"the sign-in session expired or is invalid; start again ({message})"
+        )
+    if code in ("UsernameExistsException", "AliasExistsException"):
+        return errors.UsernameExistsError(f"the user already exists: {message}")
+    if code == "InvalidPasswordException":
+        return errors.InvalidPasswordError(f"the password was refused: {message}")
+    if code == "ResourceNotFoundException":
+        return errors.ConfigurationError(
+            f"user pool or app client not found (check user_pool_id, client_id, region, "
+            f"endpoint_url): {message}"
+        )
+    if code == "InvalidParameterException":
+        if "flow" in lowered and "not enabled" in lowered:
+            return errors.ConfigurationError(f"the app client does not allow this flow: {message}")
+        return errors.InvalidParameterError(f"Cognito refused a parameter: {message}")
+    if code in ("AccessDeniedException", "UnrecognizedClientException", "InvalidClientTokenId"):
+        return errors.ConfigurationError(
+            f"AWS refused the credentials for {operation or 'this call'}: {message}"
+        )
+    return errors.CognitoError(f"Cognito error {code}: {message}", code=code)
+
+
+def translate_botocore_error(exc: Exception, *, endpoint: str | None) -> errors.PasskeyClientError:
+    """Map a botocore transport/config error to NetworkError or ConfigurationError."""
+    from botocore import exceptions as bx
+
+    where = endpoint or "Cognito"
+    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
+        return errors.ConfigurationError(
+            "this step needs AWS credentials (an admin call) and none were found"
+        )
+    if isinstance(exc, bx.NoRegionError):
+        return errors.ConfigurationError("no AWS region configured")
+    if isinstance(
+        exc,
+        bx.EndpointConnectionError
+        | bx.ConnectionClosedError
+        | bx.ConnectTimeoutError
+        | bx.ReadTimeoutError
+        | bx.HTTPClientError,
+    ):
+        return errors.NetworkError(f"cannot reach {where}: {type(exc).__name__}")
+    if isinstance(exc, bx.ParamValidationError):
+        return errors.InvalidParameterError(f"invalid request: {exc}")
+    return errors.NetworkError(f"request to {where} failed: {exc}")

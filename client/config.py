@@ -1,0 +1,272 @@
+"""Named profiles in one INI file, and how a setting is chosen.
+
+A setting comes from, in order: a command-line flag, an environment variable
+``COGNITO_PASSKEY_<KEY>`` (``COGNITO_PASSKEY_USER_POOL_ID``, ...), the profile in
+the config file. The profile is ``--profile``, else ``COGNITO_PASSKEY_PROFILE``,
+else ``default``. The file is ``$COGNITO_PASSKEY_CONFIG`` or ``config.ini`` in
+the platform's user config directory; it may hold a client secret, so it is
+written 0600 and atomically, under a lock.
+"""
+
+from __future__ import annotations
+
+import configparser
+import io
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+from cognito_passkey.client._files import ensure_private_dir, write_private
+from cognito_passkey.client.errors import ConfigurationError
+from filelock import FileLock
+
+APP_NAME: Final = "cognito-passkey"
+ENV_PREFIX: Final = "COGNITO_PASSKEY_"
+ENV_CONFIG: Final = "COGNITO_PASSKEY_CONFIG"
+ENV_PROFILE: Final = "COGNITO_PASSKEY_PROFILE"
+DEFAULT_PROFILE: Final = "default"
+
+PROFILE_KEYS: Final = (
+    "user_pool_id",
+    "client_id",
+    "region",
+    "endpoint_url",
+    "client_secret",
+    "authenticator",
+    "origin",
+    "rp_id",
+    "management_url",
+)
+"""Every key a profile may hold (contracts: the config API)."""
+
+_PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_USER_POOL_ID = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+# A section name nobody can write, so configparser's DEFAULT magic never applies.
+_NO_DEFAULT_SECTION: Final = "\x00"
+
+
+def config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The config file: ``path``, else ``$COGNITO_PASSKEY_CONFIG``, else the platform default."""
+    if path is not None:
+        return Path(path)
+    from_env = os.environ.get(ENV_CONFIG)
+    if from_env:
+        return Path(from_env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.ini"
+
+
+def load_profile(name: str, *, path: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """The settings of profile ``name``; empty when the file or the profile does not exist."""
+    _check_profile_name(name)
+    parser = _read(config_path(path))
+    if not parser.has_section(name):
+        return {}
+    return dict(parser.items(name))
+
+
+def list_profiles(*, path: str | os.PathLike[str] | None = None) -> list[str]:
+    """The profile names in the config file, in file order."""
+    return _read(config_path(path)).sections()
+
+
+def write_profile(
+    name: str,
+    settings: Mapping[str, str],
+    *,
+    path: str | os.PathLike[str] | None = None,
+    merge: bool = False,
+) -> Path:
+    """Store profile ``name`` and return the file's path; other profiles are kept.
+
+    The profile's settings are replaced by ``settings`` unless ``merge`` is true,
+    then only the given keys change (an empty value removes a key). Unknown keys
+    and malformed values are refused before anything is written.
+    """
+    _check_profile_name(name)
+    clean = _validated(settings)
+    target = config_path(path)
+    with _lock(target):
+        parser = _read(target)
+        if merge and parser.has_section(name):
+            current = dict(parser.items(name))
+            current.update(clean)
+            clean = current
+        if parser.has_section(name):
+            parser.remove_section(name)
+        parser.add_section(name)
+        for key in PROFILE_KEYS:
+            value = clean.get(key, "")
+            if value:
+                parser.set(name, key, value)
+        buffer = io.StringIO()
+        parser.write(buffer)
+        write_private(target, buffer.getvalue().encode("utf-8"))
+    return target
+
+
+def delete_profile(name: str, *, path: str | os.PathLike[str] | None = None) -> bool:
+    """Remove profile ``name``; false when it did not exist."""
+    _check_profile_name(name)
+    target = config_path(path)
+    with _lock(target):
+        parser = _read(target)
+        if not parser.remove_section(name):
+            return False
+        buffer = io.StringIO()
+        parser.write(buffer)
+        write_private(target, buffer.getvalue().encode("utf-8"))
+    return True
+
+
+def profile_name(flag: str | None = None, *, env: Mapping[str, str] | None = None) -> str:
+    """The active profile: the flag, else ``COGNITO_PASSKEY_PROFILE``, else ``default``."""
+    environ = os.environ if env is None else env
+    name = flag or environ.get(ENV_PROFILE) or DEFAULT_PROFILE
+    _check_profile_name(name)
+    return name
+
+
+def region_from_pool_id(user_pool_id: str) -> str:
+    """``eu-west-1_AbC`` -> ``eu-west-1``; a malformed id is a configuration error."""
+    match = _USER_POOL_ID.match(user_pool_id)
+    if not match:
+        raise ConfigurationError(
+            f"user pool id {user_pool_id!r} is malformed (expected REGION_ID, "
+            "like eu-west-1_AbCdEf123)"
+        )
+    return match.group(1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings in force for one run; empty strings are normalised to None."""
+
+    profile: str = DEFAULT_PROFILE
+    user_pool_id: str | None = None
+    client_id: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    authenticator: str | None = None
+    origin: str | None = None
+    rp_id: str | None = None
+    management_url: str | None = None
+
+    def require_pool(self) -> None:
+        """Fail with a clear message unless the user pool and app client are known."""
+        missing = [key for key in ("user_pool_id", "client_id") if not getattr(self, key)]
+        if missing:
+            names = ", ".join(missing)
+            flags = ", ".join("--" + key.replace("_", "-") for key in missing)
+            envs = ", ".join(ENV_PREFIX + key.upper() for key in missing)
+            raise ConfigurationError(
+                f"missing {names} for profile {self.profile!r}: pass {flags}, set {envs}, "
+                "or write them into the profile"
+            )
+
+
+def resolve(
+    flags: Mapping[str, str | None] | None = None,
+    *,
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> Settings:
+    """Merge flag > environment > profile into validated :class:`Settings`."""
+    environ = os.environ if env is None else env
+    name = profile_name(profile, env=environ)
+    stored = load_profile(name, path=path)
+    given = flags or {}
+    unknown = sorted(set(given) - set(PROFILE_KEYS))
+    if unknown:
+        raise ConfigurationError(f"unknown setting(s): {', '.join(unknown)}")
+    chosen: dict[str, str] = {}
+    for key in PROFILE_KEYS:
+        for candidate in (given.get(key), environ.get(ENV_PREFIX + key.upper()), stored.get(key)):
+            if candidate:
+                chosen[key] = candidate.strip()
+                break
+    clean = _validated(chosen)
+    if clean.get("user_pool_id") and not clean.get("region"):
+        clean["region"] = region_from_pool_id(clean["user_pool_id"])
+    known = {f.name for f in fields(Settings)}
+    return Settings(profile=name, **{k: v for k, v in clean.items() if k in known and v})
+
+
+def _validated(settings: Mapping[str, str]) -> dict[str, str]:
+    unknown = sorted(set(settings) - set(PROFILE_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"unknown profile key(s): {', '.join(unknown)} (known: {', '.join(PROFILE_KEYS)})"
+        )
+    clean: dict[str, str] = {}
+    for key, raw in settings.items():
+        if not isinstance(raw, str):
+            raise ConfigurationError(f"{key} must be a string")
+        value = raw.strip()
+        if any(ch in value for ch in "\r\n\x00"):
+            raise ConfigurationError(f"{key} must be a single line")
+        if value:
+            _check_value(key, value)
+        clean[key] = value
+    return clean
+
+
+def _check_value(key: str, value: str) -> None:
+    if key == "user_pool_id":
+        region_from_pool_id(value)
+    elif key == "region" and not _REGION.match(value):
+        raise ConfigurationError(f"region {value!r} is malformed (expected like eu-west-1)")
+    elif key in ("endpoint_url", "management_url", "origin"):
+        parts = urlsplit(value)
+        if key != "origin" and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ConfigurationError(f"{key} {value!r} must be an http(s) URL")
+        if key == "origin" and not parts.scheme:
+            raise ConfigurationError(
+                f"origin {value!r} must look like https://example.com (or an app origin "
+                "such as android:apk-key-hash:...)"
+            )
+    elif key == "authenticator" and not (value == "usb" or value.startswith("soft:")):
+        raise ConfigurationError(f"authenticator {value!r} must be 'usb' or 'soft:PATH'")
+
+
+def _check_profile_name(name: str) -> None:
+    if not _PROFILE_NAME.match(name):
+        raise ConfigurationError(
+            f"profile name {name!r} is invalid (letters, digits, '.', '_', '-'; at most 64)"
+        )
+
+
+def _new_parser() -> configparser.RawConfigParser:
+    return configparser.RawConfigParser(default_section=_NO_DEFAULT_SECTION, strict=True)
+
+
+def _read(target: Path) -> configparser.RawConfigParser:
+    parser = _new_parser()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return parser
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read config file {target}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(f"config file {target} is not UTF-8 text") from exc
+    try:
+        parser.read_string(text, source=str(target))
+    except configparser.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        raise ConfigurationError(f"config file {target} is malformed: {first_line}") from exc
+    return parser
+
+
+def _lock(target: Path) -> FileLock:
+    """A lock beside the file, so two writers never lose each other's profile."""
+    ensure_private_dir(target.parent)
+    return FileLock(str(target) + ".lock", timeout=10, mode=0o600)

@@ -1,0 +1,391 @@
+"""``PasskeyClient``: LoginID's Cognito WebSDK in Python.
+
+``sign_in_passkey`` and ``add_passkey`` are the WebSDK's ``signInPasskey`` and
+``addPasskey``; ``sign_up_with_passkey`` is the guide's sign-up recipe. Around
+them: password sign-in (SRP, to bootstrap a first passkey), refresh, sign-out
+and token verification. Nothing here imports boto3 or fido2 until it is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from cognito_passkey.client import exchange
+from cognito_passkey.client.cognito import CognitoApi, RetryPolicy
+from cognito_passkey.client.config import region_from_pool_id
+from cognito_passkey.client.errors import (
+    AuthenticationError,
+    CodeMismatchError,
+    ConfigurationError,
+    PasskeyClientError,
+    UnexpectedChallengeError,
+    UserNotConfirmedError,
+)
+from cognito_passkey.client.passwords import generate_password
+from cognito_passkey.client.tokens import Tokens, unverified_claims
+from cognito_passkey.client.verify import TokenUse, TokenVerifier
+
+if TYPE_CHECKING:
+    import boto3
+    from cognito_passkey.authenticator.base import Authenticator
+
+CodePrompt = Callable[[str, Mapping[str, Any]], str]
+"""Asked for the confirmation code: ``(username, CodeDeliveryDetails) -> code``."""
+
+Confirm = Literal["auto", "admin"] | CodePrompt
+"""How a sign-up is confirmed: the pool confirms by itself ("auto"), an admin call
+(needs AWS credentials allowed ``AdminConfirmSignUp``), or a code from a callback."""
+
+CODE_ATTEMPTS = 3
+
+
+class PasskeyClient:
+    """Passkey sign-in to one app client of one Cognito user pool."""
+
+    def __init__(
+        self,
+        *,
+        user_pool_id: str,
+        client_id: str,
+        region: str | None = None,
+        client_secret: str | None = None,
+        authenticator: Authenticator | None = None,
+        origin: str | None = None,
+        rp_id: str | None = None,
+        endpoint_url: str | None = None,
+        boto_session: boto3.Session | None = None,
+        retry: RetryPolicy | None = None,
+        fast_signin: bool = True,
+    ) -> None:
+        if not user_pool_id or not client_id:
+            raise ConfigurationError("user_pool_id and client_id are required")
+        self.user_pool_id = user_pool_id
+        self.client_id = client_id
+        self.region = region or region_from_pool_id(user_pool_id)
+        self.origin = origin
+        self.rp_id = rp_id
+        # boto3 itself honours these variables; the JWKS URL must follow the same endpoint.
+        self.endpoint_url = (
+            endpoint_url
+            or os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDP")
+            or os.environ.get("AWS_ENDPOINT_URL")
+            or None
+        )
+        self.fast_signin = fast_signin
+        self._authenticator = authenticator
+        self._client_secret = client_secret
+        self.api = CognitoApi(
+            client_id=client_id,
+            region=self.region,
+            client_secret=client_secret,
+            endpoint_url=self.endpoint_url,
+            boto_session=boto_session,
+            retry=retry,
+        )
+        self._verifier: TokenVerifier | None = None
+
+    def __repr__(self) -> str:
+        return f"PasskeyClient(user_pool_id={self.user_pool_id!r}, client_id={self.client_id!r})"
+
+    # -- the WebSDK -------------------------------------------------------------
+
+    def sign_in_passkey(self, username: str) -> Tokens:
+        """Sign in with a passkey (``signInPasskey``); both trigger dialects are understood."""
+        _require_username(username)
+        return exchange.sign_in(
+            self.api, username, get_assertion=self._get_assertion, fast_signin=self.fast_signin
+        )
+
+    def add_passkey(
+        self,
+        username: str,
+        id_token: str,
+        *,
+        timeout_s: int | None = None,
+        require_usernameless: bool | None = None,
+    ) -> Tokens:
+        """Register a passkey for a signed-in user (``addPasskey``); returns fresh tokens."""
+        _require_username(username)
+        if not id_token:
+            raise AuthenticationError("adding a passkey needs the user's ID token: sign in first")
+        attestation_options: dict[str, Any] = {}
+        if timeout_s is not None:
+            attestation_options["override_timeout_s"] = timeout_s
+        if require_usernameless is not None:
+            attestation_options["require_usernameless"] = require_usernameless
+        return exchange.add_passkey(
+            self.api,
+            username,
+            id_token,
+            make_credential=self._make_credential,
+            attestation_options=attestation_options,
+        )
+
+    def sign_up_with_passkey(
+        self,
+        username: str,
+        attributes: Mapping[str, str] | None = None,
+        *,
+        confirm: Confirm = "auto",
+    ) -> Tokens:
+        """Create a user whose only credential is a passkey (the guide's recipe).
+
+        Cognito needs a password, so a random one is made, used for one sign-in
+        and dropped. If adding the passkey fails after the account exists, the
+        account is deleted again (with its own access token), so a retry can
+        start afresh.
+        """
+        _require_username(username)
+        password = generate_password()
+        try:
+            params: dict[str, Any] = {
+                "ClientId": self.client_id,
+                "Username": username,
+                "Password": password,
+                "UserAttributes": [
+                    {"Name": name, "Value": value} for name, value in (attributes or {}).items()
+                ],
+            }
+            if self.api.has_secret:
+                params["SecretHash"] = self.api.with_secret_hash(username, {})["SECRET_HASH"]
+            signed_up = self.api.call("sign_up", context="signup", **params)
+            del params
+            if not signed_up.get("UserConfirmed"):
+                self._confirm(username, signed_up.get("CodeDeliveryDetails") or {}, confirm)
+            first = self.sign_in_password(username, password)
+        finally:
+            # Python strings cannot be wiped; dropping the last reference is what is possible.
+            del password
+        try:
+            return self.add_passkey(username, first.id_token)
+        except BaseException as exc:
+            self._undo_sign_up(first, exc)
+            raise
+
+    def _confirm(self, username: str, delivery: Mapping[str, Any], confirm: Confirm) -> None:
+        if confirm == "admin":
+            self.api.call(
+                "admin_confirm_sign_up",
+                context="signup",
+                UserPoolId=self.user_pool_id,
+                Username=username,
+            )
+            return
+        if confirm == "auto" or not callable(confirm):
+            raise UserNotConfirmedError(
+                f"user {username!r} was created but must be confirmed; pass confirm='admin' "
+                "(AWS admin credentials) or a callback that returns the emailed code"
+            )
+        for attempt in range(1, CODE_ATTEMPTS + 1):
+            code = confirm(username, delivery).strip()
+            params: dict[str, Any] = {
+                "ClientId": self.client_id,
+                "Username": username,
+                "ConfirmationCode": code,
+            }
+            if self.api.has_secret:
+                params["SecretHash"] = self.api.with_secret_hash(username, {})["SECRET_HASH"]
+            try:
+                self.api.call("confirm_sign_up", context="signup", **params)
+                return
+            except CodeMismatchError:
+                if attempt == CODE_ATTEMPTS:
+                    raise
+
+    def _undo_sign_up(self, tokens: Tokens, cause: BaseException) -> None:
+        try:
+            self.api.call("delete_user", context="other", AccessToken=tokens.access_token)
+        except PasskeyClientError as undo_error:
+            add_note(
+                cause,
+                f"the new user exists without a passkey and could not be removed: {undo_error}",
+            )
+        else:
+            add_note(cause, "the new user was removed again; nothing was kept")
+
+    # -- passwords, refresh, sign-out ----------------------------------------------
+
+    def sign_in_password(self, username: str, password: str) -> Tokens:
+        """Password sign-in through SRP (the password never leaves this process)."""
+        _require_username(username)
+        from botocore.exceptions import BotoCoreError, ClientError
+        from cognito_passkey.client.cognito import (
+            THROTTLING_CODES,
+            translate_botocore_error,
+            translate_client_error,
+        )
+        from pycognito.aws_srp import AWSSRP
+        from pycognito.exceptions import ForceChangePasswordException, MFAChallengeException
+
+        retry = self.api.retry
+        for attempt in range(retry.attempts):
+            srp = AWSSRP(
+                username=username,
+                password=password,
+                pool_id=self.user_pool_id,
+                client_id=self.client_id,
+                client=self.api.client,
+                client_secret=self._client_secret,
+            )
+            try:
+                result = srp.authenticate_user()
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code", ""))
+                if code in THROTTLING_CODES and attempt + 1 < retry.attempts:
+                    retry.sleep(retry.delay(attempt))
+                    continue
+                raise translate_client_error(exc, operation="initiate_auth") from exc
+            except BotoCoreError as exc:
+                raise translate_botocore_error(exc, endpoint=self.endpoint_url) from exc
+            except ForceChangePasswordException as exc:
+                raise AuthenticationError(
+                    "the user must set a new password first (NEW_PASSWORD_REQUIRED)"
+                ) from exc
+            except MFAChallengeException as exc:
+                raise UnexpectedChallengeError(
+                    "the user pool asks for MFA, which this client does not answer"
+                ) from exc
+            finally:
+                srp.password = None
+                del srp
+            if "AuthenticationResult" not in result:
+                raise UnexpectedChallengeError(
+                    f"Cognito asked for the {result.get('ChallengeName')} challenge"
+                )
+            return Tokens.from_authentication_result(result["AuthenticationResult"])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def refresh(self, refresh_token: str, *, username: str | None = None) -> Tokens:
+        """New ID and access tokens from a refresh token (REFRESH_TOKEN_AUTH).
+
+        With an app client secret the SECRET_HASH needs the user's internal name
+        (``cognito:username``, the ``sub`` for alias pools): pass ``username``.
+        """
+        if not refresh_token:
+            raise AuthenticationError("no refresh token: sign in again")
+        params = {"REFRESH_TOKEN": refresh_token}
+        if self.api.has_secret:
+            if not username:
+                raise ConfigurationError(
+                    "refreshing with an app client secret needs the username (cognito:username)"
+                )
+            params = self.api.with_secret_hash(username, params)
+        response = self.api.call(
+            "initiate_auth",
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            ClientId=self.client_id,
+            AuthParameters=params,
+        )
+        result = response.get("AuthenticationResult")
+        if not result:
+            raise UnexpectedChallengeError("Cognito answered the refresh with a challenge")
+        return Tokens.from_authentication_result(result, refresh_token=refresh_token)
+
+    def sign_out(self, access_token: str, *, refresh_token: str | None = None) -> None:
+        """Sign out everywhere (GlobalSignOut) and revoke ``refresh_token`` when given.
+
+        Both steps are tried; an error is raised only when every step tried failed.
+        """
+        failures: list[PasskeyClientError] = []
+        steps = 0
+        if access_token:
+            steps += 1
+            try:
+                self.api.call("global_sign_out", context="other", AccessToken=access_token)
+            except PasskeyClientError as exc:
+                failures.append(exc)
+        if refresh_token:
+            steps += 1
+            params: dict[str, Any] = {"Token": refresh_token, "ClientId": self.client_id}
+            if self._client_secret:
+                params["ClientSecret"] = self._client_secret
+            try:
+                self.api.call("revoke_token", context="other", **params)
+            except PasskeyClientError as exc:
+                failures.append(exc)
+        if steps and len(failures) == steps:
+            raise failures[0]
+
+    def verify_token(
+        self,
+        token: str,
+        *,
+        token_use: TokenUse = "id",  # noqa: S107 - a token kind, not a secret
+    ) -> dict[str, Any]:
+        """The claims of a token of this app client, after checking it (JWKS cached)."""
+        if self._verifier is None:
+            self._verifier = TokenVerifier(
+                user_pool_id=self.user_pool_id,
+                client_id=self.client_id,
+                region=self.region,
+                endpoint_url=self.endpoint_url,
+            )
+        return self._verifier.verify(token, token_use=token_use)
+
+    @staticmethod
+    def username_of(tokens: Tokens) -> str:
+        """The internal username (``cognito:username``) in the tokens, unverified."""
+        claims = unverified_claims(tokens.id_token)
+        name = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
+        if not isinstance(name, str):
+            raise AuthenticationError("the ID token names no user")
+        return name
+
+    # -- the authenticator ---------------------------------------------------------
+
+    @property
+    def authenticator(self) -> Authenticator:
+        """The authenticator; a USB key is opened on first use when none was given."""
+        if self._authenticator is None:
+            from cognito_passkey.authenticator import open_authenticator
+
+            self._authenticator = open_authenticator(
+                "usb",
+                origin=self.origin,
+                allow_app_origin=bool(self.origin) and "://" not in (self.origin or ""),
+            )
+        return self._authenticator
+
+    def _get_assertion(self, options: dict[str, Any]) -> dict[str, Any]:
+        rp_id = self._rp_id_for(options.get("rpId"))
+        return self.authenticator.get(options, origin=self._origin_for(rp_id), rp_id=rp_id)
+
+    def _make_credential(self, options: dict[str, Any]) -> dict[str, Any]:
+        rp = options.get("rp")
+        rp_id = self._rp_id_for(rp.get("id") if isinstance(rp, dict) else None)
+        return self.authenticator.create(options, origin=self._origin_for(rp_id), rp_id=rp_id)
+
+    def _rp_id_for(self, from_options: object) -> str:
+        if isinstance(from_options, str) and from_options:
+            return from_options
+        if self.rp_id:
+            return self.rp_id
+        host = urlsplit(self.origin).hostname if self.origin else None
+        if host:
+            return host
+        raise ConfigurationError(
+            "the challenge names no RP ID and none is configured: set rp_id (or origin)"
+        )
+
+    def _origin_for(self, rp_id: str) -> str:
+        return self.origin or f"https://{rp_id}"
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note`` where it exists (3.11+); the CLI prints ``__notes__`` either way."""
+    notes = getattr(exc, "__notes__", None)
+    if notes is None:
+        notes = []
+        try:
+            exc.__notes__ = notes  # type: ignore[attr-defined,unused-ignore]
+        except AttributeError:
+            return
+    notes.append(note)
+
+
+def _require_username(username: str) -> None:
+    if not username or not username.strip():
+        raise ConfigurationError("a username is required")

@@ -1,0 +1,81 @@
+"""Getting valid tokens the cheapest way: cache, then refresh, then the passkey.
+
+A cached token still valid (beyond a clock-skew margin) is returned without any
+network call or touch of the key. An expired one is refreshed with its refresh
+token first; only when that fails is the authenticator asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from cognito_passkey.client.cache import CacheKey, TokenCache
+from cognito_passkey.client.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    PasskeyClientError,
+)
+from cognito_passkey.client.passkey_client import PasskeyClient
+from cognito_passkey.client.tokens import Tokens
+
+CLOCK_SKEW_SECONDS: Final = 60.0
+
+Source = Literal["cache", "refresh", "passkey"]
+
+
+@dataclass(frozen=True)
+class Obtained:
+    """Tokens and where they came from."""
+
+    username: str
+    tokens: Tokens
+    source: Source
+
+
+def obtain_tokens(
+    client: PasskeyClient,
+    cache: TokenCache,
+    key: CacheKey,
+    username: str | None,
+    *,
+    use_key: bool = True,
+    force_key: bool = False,
+    margin: float = CLOCK_SKEW_SECONDS,
+    notify: Callable[[str], None] = lambda _message: None,
+) -> Obtained:
+    """Valid tokens for ``username`` (or the profile's last user when None)."""
+    entry = None
+    if not force_key:
+        entry = cache.load(key, username) if username else cache.latest(key)
+    name = username or (entry.username if entry else None)
+    if not name:
+        raise ConfigurationError("no username given and no cached sign-in for this profile")
+    if entry is not None:
+        if not entry.tokens.expires_within(margin):
+            return Obtained(name, entry.tokens, "cache")
+        if entry.tokens.refresh_token:
+            try:
+                refreshed = client.refresh(
+                    entry.tokens.refresh_token, username=_internal_name(entry.tokens, name)
+                )
+            except PasskeyClientError as exc:
+                notify(f"refresh failed ({exc}); using the passkey")
+            else:
+                cache.save(key, name, refreshed)
+                return Obtained(name, refreshed, "refresh")
+    if not use_key:
+        raise AuthenticationError(
+            f"no valid cached token for {name!r} in profile {key.profile!r}: sign in first"
+        )
+    tokens = client.sign_in_passkey(name)
+    cache.save(key, name, tokens)
+    return Obtained(name, tokens, "passkey")
+
+
+def _internal_name(tokens: Tokens, fallback: str) -> str:
+    try:
+        return PasskeyClient.username_of(tokens)
+    except PasskeyClientError:
+        return fallback

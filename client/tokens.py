@@ -1,0 +1,110 @@
+"""The tokens a sign-in returns, and the unverified peek the client needs.
+
+``Tokens`` never shows a token in its ``repr``: printing a ``Tokens`` by mistake
+(in a log line, a traceback) leaks nothing but its expiry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cognito_passkey.client.errors import ProtocolError, TokenError
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Cognito's tokens; ``expires_at`` is the access/ID tokens' expiry, Unix seconds (UTC)."""
+
+    id_token: str = field(repr=False)
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: int = 0
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+
+    @classmethod
+    def from_authentication_result(
+        cls,
+        result: Mapping[str, Any],
+        *,
+        refresh_token: str | None = None,
+        now: float | None = None,
+    ) -> Tokens:
+        """Build from Cognito's ``AuthenticationResult``; a refresh keeps the old refresh token."""
+        try:
+            id_token = str(result["IdToken"])
+            access_token = str(result["AccessToken"])
+            expires_in = int(result.get("ExpiresIn", 3600))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProtocolError("Cognito's AuthenticationResult lacks the tokens") from exc
+        started = time.time() if now is None else now
+        return cls(
+            id_token=id_token,
+            access_token=access_token,
+            refresh_token=result.get("RefreshToken") or refresh_token,
+            expires_at=int(started) + expires_in,
+            token_type=str(result.get("TokenType") or "Bearer"),
+        )
+
+    def expires_within(self, seconds: float, *, now: float | None = None) -> bool:
+        """True when the tokens expire within ``seconds`` (the clock-skew margin)."""
+        current = time.time() if now is None else now
+        return self.expires_at - seconds <= current
+
+    def with_refresh_token(self, refresh_token: str | None) -> Tokens:
+        """A copy carrying ``refresh_token`` (a refresh answer has none of its own)."""
+        return replace(self, refresh_token=refresh_token)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form used by the token cache and ``--output json``."""
+        return {
+            "id_token": self.id_token,
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at,
+            "token_type": self.token_type,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Tokens:
+        """Inverse of :meth:`to_dict`; raises ``TokenError`` on anything malformed."""
+        try:
+            id_token = data["id_token"]
+            access_token = data["access_token"]
+            refresh_token = data.get("refresh_token")
+            expires_at = data["expires_at"]
+            token_type = data.get("token_type", "Bearer")
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise TokenError("token data lacks a field") from exc
+        if not (isinstance(id_token, str) and isinstance(access_token, str)):
+            raise TokenError("token data holds non-string tokens")
+        if refresh_token is not None and not isinstance(refresh_token, str):
+            raise TokenError("token data holds a non-string refresh token")
+        if isinstance(expires_at, bool) or not isinstance(expires_at, int):
+            raise TokenError("token data holds a non-integer expiry")
+        return cls(id_token, access_token, refresh_token, expires_at, str(token_type))
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT without checking its signature.
+
+    Only for routing decisions (which username a refresh needs, when a cached
+    token expires); anything trusted goes through ``verify_token``.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise TokenError("not a JWT (expected three dot-separated parts)")
+    payload = parts[1]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        claims = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise TokenError("the JWT payload is not base64url JSON") from exc
+    if not isinstance(claims, dict):
+        raise TokenError("the JWT payload is not a JSON object")
+    return claims

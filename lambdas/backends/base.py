@@ -1,0 +1,103 @@
+"""The one interface both passkey backends implement.
+
+A ceremony is begun in the Create trigger and completed in the Verify trigger, each in a
+separate Lambda invocation; whatever the backend needs in between travels as the opaque
+``Ceremony.state`` string in Cognito's private challenge parameters. ``complete_*`` return
+only on success and raise :class:`~cognito_passkey.lambdas.errors.Rejected` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cognito_passkey.lambdas.answers import Assertion, Attestation
+
+
+@dataclass(frozen=True)
+class Ceremony:
+    """WebAuthn options to show the client, and the state to keep private."""
+
+    options: dict[str, Any]
+    state: str
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    """What the Create trigger knows when a passkey is to be added."""
+
+    username: str
+    display_name: str
+    timeout_ms: int | None = None
+    require_resident_key: bool = False
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """A registered passkey as the management API shows it."""
+
+    id: str
+    name: str
+    created_at: str
+    last_used_at: str | None
+    sign_count: int
+    aaguid: str
+    transports: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created_at": self.created_at,
+            "last_used_at": self.last_used_at,
+            "sign_count": self.sign_count,
+            "aaguid": self.aaguid,
+            "transports": list(self.transports),
+        }
+
+
+class PasskeyBackend(Protocol):
+    """Begins and completes WebAuthn ceremonies for Cognito users, and manages passkeys."""
+
+    name: str
+
+    def begin_authentication(self, username: str, *, decoy: bool = False) -> Ceremony:
+        """Assertion options for ``username``.
+
+        A user without passkeys (or ``decoy=True``) gets believable fake options whose
+        answers always fail; the work done is the same, so timing tells nothing.
+        """
+        ...
+
+    def complete_authentication(self, username: str, state: str, assertion: Assertion) -> None:
+        """Accept the assertion or raise Rejected."""
+        ...
+
+    def begin_registration(self, request: RegistrationRequest, *, decoy: bool = False) -> Ceremony:
+        """Creation options for a new passkey of ``request.username``."""
+        ...
+
+    def complete_registration(self, username: str, state: str, attestation: Attestation) -> None:
+        """Store the new passkey or raise Rejected. Call only after the ID token is verified."""
+        ...
+
+    def list_passkeys(self, username: str) -> list[Passkey]:
+        """The user's passkeys, oldest first."""
+        ...
+
+    def rename_passkey(self, username: str, passkey_id: str, name: str) -> Passkey:
+        """Rename one of the user's passkeys; Rejected(UNKNOWN_CREDENTIAL) when it is not theirs."""
+        ...
+
+    def delete_passkey(self, username: str, passkey_id: str) -> None:
+        """Delete one of the user's passkeys; Rejected(UNKNOWN_CREDENTIAL) when it is not theirs."""
+        ...
+
+
+def options_json(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain JSON types only (python-fido2 option objects hold str enums)."""
+    import json
+
+    result: dict[str, Any] = json.loads(json.dumps(dict(options)))
+    return result

@@ -1,0 +1,309 @@
+"""The self-hosted backend's DynamoDB table: credentials, pending challenges, one key.
+
+Key schema (contracts): ``pk`` (S, HASH) + ``sk`` (S, RANGE), TTL attribute ``ttl``.
+
+| item                | pk                 | sk                        |
+|---------------------|--------------------|---------------------------|
+| credential          | ``USER#<username>`` | ``CREDENTIAL#<b64url id>`` |
+| pending challenge   | ``USER#<username>`` | ``CHALLENGE#<random id>``  |
+| deployment key      | ``DEPLOYMENT``      | ``DECOY_KEY``              |
+
+Every change is a conditional write: a challenge is consumed by a conditional delete (so
+it answers once), a credential is added only if absent, the counter only moves forward.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fido2.utils import websafe_encode
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_USER = "USER#"
+_CREDENTIAL = "CREDENTIAL#"
+_CHALLENGE = "CHALLENGE#"
+_DEPLOYMENT_PK = "DEPLOYMENT"
+_DECOY_KEY_SK = "DECOY_KEY"
+
+
+@dataclass(frozen=True)
+class ChallengeRecord:
+    """A challenge handed out by a Create trigger and not yet answered."""
+
+    challenge: bytes
+    kind: str
+    user_verification: str
+    expires_at: int
+    decoy: bool
+
+
+@dataclass(frozen=True)
+class StoredCredential:
+    """A registered passkey (``credential_data`` is python-fido2's AttestedCredentialData)."""
+
+    credential_id: bytes
+    credential_data: bytes
+    sign_count: int
+    name: str
+    created_at: str
+    last_used_at: str | None = None
+    aaguid: str = ""
+    transports: list[str] = field(default_factory=list)
+
+
+class StoreError(Exception):
+    """DynamoDB could not be reached or refused a request for a reason other than a condition."""
+
+
+_clients: dict[str, DynamoDBClient] = {}
+_clients_lock = threading.Lock()
+
+
+def dynamodb_client() -> DynamoDBClient:
+    """One DynamoDB client per container (endpoint from the standard AWS environment)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    cache_key = endpoint or ""
+    with _clients_lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2})
+            client = _clients[cache_key] = boto3.client("dynamodb", config=config)
+        return client
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code == "ConditionalCheckFailedException"
+
+
+def _credential_sk(credential_id: bytes) -> str:
+    return _CREDENTIAL + websafe_encode(credential_id)
+
+
+class PasskeyStore:
+    """Typed access to the table; every method is one or two DynamoDB calls."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._decoy_key: bytes | None = None
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            result: dict[str, Any] = getattr(self.client, operation)(
+                TableName=self.table_name, **kwargs
+            )
+            return result
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise
+            raise StoreError(
+                f"DynamoDB {operation} failed: {exc.response['Error'].get('Code')}"
+            ) from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"DynamoDB {operation} failed: {type(exc).__name__}") from exc
+
+    # The deployment key ---------------------------------------------------------------
+
+    def deployment_key(self) -> bytes:
+        """The per-deployment secret for decoys and user handles, made once on first use."""
+        if self._decoy_key is not None:
+            return self._decoy_key
+        key = {"pk": {"S": _DEPLOYMENT_PK}, "sk": {"S": _DECOY_KEY_SK}}
+        item = self._call("get_item", Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            fresh = os.urandom(32)
+            try:
+                self._call(
+                    "put_item",
+                    Item={**key, "key": {"B": fresh}},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+                self._decoy_key = fresh
+                return fresh
+            except Exception as exc:
+                if not _is_condition_failure(exc):
+                    raise
+            item = self._call("get_item", Key=key, ConsistentRead=True).get("Item")
+            if item is None:
+                raise StoreError("the deployment key vanished")
+        self._decoy_key = bytes(item["key"]["B"])
+        return self._decoy_key
+
+    # Challenges ---------------------------------------------------------------------
+
+    def put_challenge(self, username: str, challenge_id: str, record: ChallengeRecord) -> None:
+        """Store a fresh challenge; DynamoDB's TTL removes it if it is never answered."""
+        self._call(
+            "put_item",
+            Item={
+                "pk": {"S": _USER + username},
+                "sk": {"S": _CHALLENGE + challenge_id},
+                "challenge": {"B": record.challenge},
+                "kind": {"S": record.kind},
+                "user_verification": {"S": record.user_verification},
+                "expires_at": {"N": str(record.expires_at)},
+                "ttl": {"N": str(record.expires_at)},
+                "decoy": {"BOOL": record.decoy},
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def take_challenge(self, username: str, challenge_id: str) -> ChallengeRecord | None:
+        """Consume a challenge (conditional delete); None when unknown or already used."""
+        try:
+            result = self._call(
+                "delete_item",
+                Key={"pk": {"S": _USER + username}, "sk": {"S": _CHALLENGE + challenge_id}},
+                ConditionExpression="attribute_exists(pk)",
+                ReturnValues="ALL_OLD",
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise
+        item = result.get("Attributes")
+        if not item:
+            return None
+        return ChallengeRecord(
+            challenge=bytes(item["challenge"]["B"]),
+            kind=item["kind"]["S"],
+            user_verification=item["user_verification"]["S"],
+            expires_at=int(item["expires_at"]["N"]),
+            decoy=bool(item.get("decoy", {}).get("BOOL", False)),
+        )
+
+    # Credentials --------------------------------------------------------------------
+
+    def credentials(self, username: str) -> list[StoredCredential]:
+        """Every passkey of ``username``, oldest first."""
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": _USER + username},
+                    ":prefix": {"S": _CREDENTIAL},
+                },
+                "ConsistentRead": True,
+            }
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = self._call("query", **kwargs)
+            items.extend(page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        credentials = [_credential_from_item(item) for item in items]
+        return sorted(credentials, key=lambda c: c.created_at)
+
+    def add_credential(self, username: str, credential: StoredCredential) -> bool:
+        """Store a new passkey; False if one with this id is already registered."""
+        item: dict[str, Any] = {
+            "pk": {"S": _USER + username},
+            "sk": {"S": _credential_sk(credential.credential_id)},
+            "credential_data": {"B": credential.credential_data},
+            "sign_count": {"N": str(credential.sign_count)},
+            "name": {"S": credential.name},
+            "created_at": {"S": credential.created_at},
+            "aaguid": {"S": credential.aaguid},
+            "transports": {"L": [{"S": t} for t in credential.transports]},
+        }
+        try:
+            self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def record_use(self, username: str, credential_id: bytes, sign_count: int, now: str) -> bool:
+        """Save a new counter value; False if the stored one is not lower or the passkey is gone."""
+        if sign_count == 0:
+            condition = "attribute_exists(pk) AND sign_count = :zero"
+            values = {":zero": {"N": "0"}, ":now": {"S": now}}
+        else:
+            condition = "attribute_exists(pk) AND sign_count < :count"
+            values = {":count": {"N": str(sign_count)}, ":now": {"S": now}}
+        try:
+            self._call(
+                "update_item",
+                Key={"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}},
+                UpdateExpression=(
+                    "SET sign_count = :count, last_used_at = :now"
+                    if sign_count
+                    else "SET last_used_at = :now"
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def rename(self, username: str, credential_id: bytes, name: str) -> StoredCredential | None:
+        """Rename a passkey; None if the user has no passkey with this id."""
+        try:
+            result = self._call(
+                "update_item",
+                Key={"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}},
+                UpdateExpression="SET #name = :name",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#name": "name"},
+                ExpressionAttributeValues={":name": {"S": name}},
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return None
+            raise
+        return _credential_from_item(result["Attributes"])
+
+    def delete(self, username: str, credential_id: bytes) -> bool:
+        """Delete a passkey; False if the user has no passkey with this id."""
+        try:
+            self._call(
+                "delete_item",
+                Key={"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}},
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+
+def _credential_from_item(item: dict[str, Any]) -> StoredCredential:
+    from fido2.utils import websafe_decode
+
+    return StoredCredential(
+        credential_id=websafe_decode(item["sk"]["S"][len(_CREDENTIAL) :]),
+        credential_data=bytes(item["credential_data"]["B"]),
+        sign_count=int(item["sign_count"]["N"]),
+        name=item["name"]["S"],
+        created_at=item["created_at"]["S"],
+        last_used_at=item.get("last_used_at", {}).get("S"),
+        aaguid=item.get("aaguid", {}).get("S", ""),
+        transports=[t["S"] for t in item.get("transports", {}).get("L", [])],
+    )

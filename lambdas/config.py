@@ -1,0 +1,153 @@
+"""The Lambdas' settings, read from the environment once per container.
+
+Names are the deployment contract (lambdas/README.md lists them). A missing or malformed
+setting raises :class:`ConfigError`; the triggers then fail the sign-in closed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlsplit
+
+from cognito_passkey.lambdas.errors import ConfigError
+
+BACKEND_LOGINID: Final = "loginid"
+BACKEND_SELFHOSTED: Final = "selfhosted"
+_USER_VERIFICATION = ("required", "preferred", "discouraged")
+_POOL_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$")
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the triggers and the management function read from the environment."""
+
+    backend: str
+    fast_signin: bool = True
+    # loginid
+    loginid_base_url: str = ""
+    loginid_secret_name: str = ""
+    loginid_api_key_id: str = ""
+    loginid_app_id: str = ""
+    # selfhosted
+    table_name: str = ""
+    rp_id: str = ""
+    rp_name: str = ""
+    allowed_origins: tuple[str, ...] = ()
+    user_verification: str = "preferred"
+    challenge_ttl_seconds: int = 300
+    # management function
+    user_pool_id: str = ""
+    client_ids: tuple[str, ...] = ()
+
+
+def _flag(value: str | None, *, name: str, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be true or false")
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set")
+    return value
+
+
+def loginid_app_id(base_url: str) -> str:
+    """The LoginID app id: the first label of the base URL's host."""
+    host = urlsplit(base_url).hostname or ""
+    return host.split(".")[0]
+
+
+def _check_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme == "https" and parts.hostname:
+        return base_url.rstrip("/")
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS:
+        return base_url.rstrip("/")  # a local test server; never a remote host in clear text
+    raise ConfigError("LOGINID_BASE_URL must be an https:// URL")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and check the settings; raises ConfigError naming the bad variable."""
+    env = os.environ if env is None else env
+    backend = env.get("PASSKEY_BACKEND", "").strip().lower()
+    fast = _flag(env.get("PASSKEY_FAST_SIGNIN"), name="PASSKEY_FAST_SIGNIN", default=True)
+    pool_id = env.get("PASSKEY_USER_POOL_ID", "").strip()
+    if pool_id and not _POOL_ID.match(pool_id):
+        raise ConfigError("PASSKEY_USER_POOL_ID is not a user pool id")
+    client_ids = _csv(env.get("PASSKEY_CLIENT_IDS"))
+    if backend == BACKEND_LOGINID:
+        base_url = _check_base_url(_required(env, "LOGINID_BASE_URL"))
+        api_key_id = env.get("LOGINID_API_KEY_ID", "").strip()
+        secret_name = env.get("LOGINID_SECRET_NAME", "").strip()
+        if not secret_name and not api_key_id:
+            raise ConfigError("LOGINID_SECRET_NAME (or LOGINID_API_KEY_ID) is not set")
+        return Settings(
+            backend=backend,
+            loginid_base_url=base_url,
+            loginid_secret_name=secret_name,
+            loginid_api_key_id=api_key_id,
+            loginid_app_id=env.get("LOGINID_APP_ID", "").strip() or loginid_app_id(base_url),
+            rp_id=env.get("PASSKEY_RP_ID", "").strip(),
+            fast_signin=fast,
+            user_pool_id=pool_id,
+            client_ids=client_ids,
+        )
+    if backend == BACKEND_SELFHOSTED:
+        uv = env.get("PASSKEY_USER_VERIFICATION", "").strip().lower() or "preferred"
+        if uv not in _USER_VERIFICATION:
+            raise ConfigError(
+                "PASSKEY_USER_VERIFICATION must be required, preferred or discouraged"
+            )
+        ttl_text = env.get("PASSKEY_CHALLENGE_TTL_SECONDS", "").strip() or "300"
+        if not ttl_text.isdigit() or not 10 <= int(ttl_text) <= 3600:
+            raise ConfigError(
+                "PASSKEY_CHALLENGE_TTL_SECONDS must be a whole number from 10 to 3600"
+            )
+        origins = _csv(env.get("PASSKEY_ALLOWED_ORIGINS"))
+        if not origins:
+            raise ConfigError("PASSKEY_ALLOWED_ORIGINS is not set")
+        rp_id = _required(env, "PASSKEY_RP_ID")
+        return Settings(
+            backend=backend,
+            table_name=_required(env, "PASSKEY_TABLE_NAME"),
+            rp_id=rp_id,
+            rp_name=env.get("PASSKEY_RP_NAME", "").strip() or rp_id,
+            allowed_origins=origins,
+            user_verification=uv,
+            challenge_ttl_seconds=int(ttl_text),
+            fast_signin=fast,
+            user_pool_id=pool_id,
+            client_ids=client_ids,
+        )
+    raise ConfigError("PASSKEY_BACKEND must be loginid or selfhosted")
+
+
+def jwks_url(user_pool_id: str, env: Mapping[str, str] | None = None) -> str:
+    """Where the pool's signing keys are: AWS, or the local endpoint when one is set."""
+    env = os.environ if env is None else env
+    endpoint = env.get("AWS_ENDPOINT_URL_COGNITO_IDP") or env.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        return f"{endpoint.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
+    return f"{pool_issuer(user_pool_id)}/.well-known/jwks.json"
+
+
+def pool_issuer(user_pool_id: str) -> str:
+    """The ``iss`` claim of the pool's tokens (always the AWS form)."""
+    region = user_pool_id.split("_", 1)[0]
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"

@@ -1,0 +1,154 @@
+"""Cognito trigger events, checked before anything trusts them.
+
+The powertools data classes give typed access; they do not check types, so every field a
+decision rests on is checked here (a ``challengeResult`` of ``"false"`` must not count as
+true). A malformed event raises ``Rejected(BAD_EVENT)`` and the trigger fails closed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
+    CreateAuthChallengeTriggerEvent,
+    DefineAuthChallengeTriggerEvent,
+    VerifyAuthChallengeResponseTriggerEvent,
+)
+from cognito_passkey.lambdas import errors
+from cognito_passkey.lambdas.errors import Rejected
+
+_POOL_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]{1,64}$")
+MAX_USERNAME = 256
+
+
+@dataclass(frozen=True)
+class ChallengeResult:
+    """One earlier round of this sign-in, as Cognito reports it in ``request.session``."""
+
+    challenge_name: str
+    result: bool
+    metadata: str | None
+
+
+@dataclass(frozen=True)
+class TriggerContext:
+    """The checked common part of a custom-auth trigger event."""
+
+    user_pool_id: str
+    user_name: str
+    client_id: str
+    user_not_found: bool
+    client_metadata: Mapping[str, str] = field(default_factory=dict)
+    user_attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+def _bad(detail: str) -> Rejected:
+    return Rejected(errors.BAD_EVENT, detail)
+
+
+def _str_map(value: Any, name: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _bad(f"{name} is not an object")
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise _bad(f"{name} holds a non-string entry")
+    return dict(value)
+
+
+def _context(event: Any) -> TriggerContext:
+    if not isinstance(event, dict):
+        raise _bad("event is not an object")
+    request = event.get("request")
+    if not isinstance(request, dict):
+        raise _bad("request is not an object")
+    pool_id = event.get("userPoolId")
+    if not isinstance(pool_id, str) or not _POOL_ID.match(pool_id):
+        raise _bad("userPoolId is malformed")
+    user_name = event.get("userName")
+    if not isinstance(user_name, str) or not 0 < len(user_name) <= MAX_USERNAME:
+        raise _bad("userName is malformed")
+    caller = event.get("callerContext")
+    client_id = caller.get("clientId") if isinstance(caller, dict) else None
+    if not isinstance(client_id, str) or not client_id:
+        raise _bad("callerContext.clientId is malformed")
+    not_found = request.get("userNotFound", False)
+    if not isinstance(not_found, bool):
+        raise _bad("userNotFound is not a boolean")
+    if not isinstance(event.get("response", {}), dict):
+        raise _bad("response is not an object")
+    return TriggerContext(
+        user_pool_id=pool_id,
+        user_name=user_name,
+        client_id=client_id,
+        user_not_found=not_found,
+        client_metadata=_str_map(request.get("clientMetadata"), "clientMetadata"),
+        user_attributes=_str_map(request.get("userAttributes"), "userAttributes"),
+    )
+
+
+def _session(raw: Any) -> list[ChallengeResult]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _bad("session is not a list")
+    rounds = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise _bad("session entry is not an object")
+        name, result = entry.get("challengeName"), entry.get("challengeResult")
+        metadata = entry.get("challengeMetadata")
+        if not isinstance(name, str) or not isinstance(result, bool):
+            raise _bad("session entry is malformed")
+        if metadata is not None and not isinstance(metadata, str):
+            raise _bad("challengeMetadata is not a string")
+        rounds.append(ChallengeResult(name, result, metadata))
+    return rounds
+
+
+def parse_define(event: Any) -> tuple[TriggerContext, list[ChallengeResult]]:
+    """Check a DefineAuthChallenge event; returns the context and the earlier rounds."""
+    context = _context(event)
+    typed = DefineAuthChallengeTriggerEvent(event)
+    return context, _session(typed.request.get("session"))
+
+
+def parse_create(event: Any) -> tuple[TriggerContext, list[ChallengeResult]]:
+    """Check a CreateAuthChallenge event; returns the context and the earlier rounds."""
+    context = _context(event)
+    typed = CreateAuthChallengeTriggerEvent(event)
+    name = typed.request.get("challengeName")
+    if name != "CUSTOM_CHALLENGE":
+        raise _bad("challengeName is not CUSTOM_CHALLENGE")
+    return context, _session(typed.request.get("session"))
+
+
+def parse_verify(event: Any) -> tuple[TriggerContext, dict[str, str], Any]:
+    """Check a VerifyAuthChallengeResponse event.
+
+    Returns the context, the private challenge parameters and the raw answer (its type
+    is checked by the answer parser, so that a wrong type gets its own reason code).
+    """
+    context = _context(event)
+    typed = VerifyAuthChallengeResponseTriggerEvent(event)
+    private = _str_map(
+        typed.request.get("privateChallengeParameters"), "privateChallengeParameters"
+    )
+    return context, private, typed.request.get("challengeAnswer")
+
+
+def set_response(event: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Write ``values`` into ``event["response"]`` (created when missing) and return the event."""
+    if not isinstance(event, dict):
+        event = {}
+    response = event.get("response")
+    if not isinstance(response, dict):
+        response = {}
+        event["response"] = response
+    response.update(values)
+    result: dict[str, Any] = event
+    return result

@@ -1,0 +1,199 @@
+"""CreateAuthChallenge: hands out the round-1 marker and the WebAuthn options.
+
+Round 1 (empty session): metadata ``AUTH_PARAMS``, public ``{"challenge": "AUTH_PARAMS"}``
+and, with fast sign-in on, ``public_key`` = assertion options (the 2-call dialect).
+Round 2: ``authentication_type`` from ClientMetadata picks FIDO2_GET (assertion options)
+or FIDO2_CREATE (creation options); public ``{"public_key": json}``.
+
+Unknown users and users without a passkey get options that look real and always fail. A
+malformed event, bad ClientMetadata or a backend failure gives a harmless challenge whose
+every answer is refused: the sign-in ends cleanly in Define with NotAuthorized.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cognito_passkey.lambdas import decoys, dialect, errors
+from cognito_passkey.lambdas.errors import ConfigError, Rejected
+from cognito_passkey.lambdas.events import (
+    ChallengeResult,
+    TriggerContext,
+    parse_create,
+    set_response,
+)
+from cognito_passkey.lambdas.log import log_rejection, logger
+
+_TRIGGER = "create"
+REFUSED = "REFUSED"
+"""Metadata and private kind of a challenge that no answer can pass."""
+_MAX_TIMEOUT_S = 600
+_MIN_TIMEOUT_S = 10
+
+
+def _json(options: dict[str, Any]) -> str:
+    return json.dumps(options, separators=(",", ":"))
+
+
+def _registration_request(context: TriggerContext) -> Any:
+    from cognito_passkey.lambdas.backends.base import RegistrationRequest
+
+    timeout_ms, resident = None, False
+    raw = context.client_metadata.get(dialect.META_ATTESTATION_OPTIONS)
+    if raw:
+        try:
+            preferences = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise Rejected(errors.BAD_METADATA, "attestation_options is not JSON") from exc
+        if not isinstance(preferences, dict):
+            raise Rejected(errors.BAD_METADATA, "attestation_options is not an object")
+        timeout = preferences.get("override_timeout_s")
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+                raise Rejected(errors.BAD_METADATA, "override_timeout_s is not a number")
+            if not _MIN_TIMEOUT_S <= timeout <= _MAX_TIMEOUT_S:
+                raise Rejected(errors.BAD_METADATA, "override_timeout_s is out of range")
+            timeout_ms = int(timeout * 1000)
+        usernameless = preferences.get("require_usernameless", False)
+        if not isinstance(usernameless, bool):
+            raise Rejected(errors.BAD_METADATA, "require_usernameless is not a boolean")
+        resident = usernameless
+    attributes = context.user_attributes
+    display = attributes.get("name") or attributes.get("email") or context.user_name
+    return RegistrationRequest(
+        username=context.user_name,
+        display_name=display[:64],
+        timeout_ms=timeout_ms,
+        require_resident_key=resident,
+    )
+
+
+def _check_early_id_token(context: TriggerContext) -> None:
+    token = context.client_metadata.get(dialect.META_ID_TOKEN)
+    if token is None:
+        return
+    from cognito_passkey.lambdas.tokens import verifier_for
+
+    verifier_for(context.user_pool_id).verify_id_token(
+        token, client_id=context.client_id, username=context.user_name
+    )
+
+
+def _round_one(context: TriggerContext) -> dict[str, Any]:
+    from cognito_passkey.lambdas import runtime
+
+    public = {dialect.PARAM_CHALLENGE: dialect.AUTH_PARAMS}
+    private = {dialect.PRIVATE_KIND: dialect.AUTH_PARAMS}
+    if runtime.settings().fast_signin:
+        try:
+            ceremony = runtime.backend().begin_authentication(
+                context.user_name, decoy=context.user_not_found
+            )
+        except Rejected as exc:  # the 3-call round still works; log why fast sign-in is off
+            log_rejection(exc.reason, detail=exc.detail, trigger=_TRIGGER, user=context.user_name)
+        else:
+            public[dialect.PARAM_PUBLIC_KEY] = _json(ceremony.options)
+            private[dialect.PRIVATE_STATE] = ceremony.state
+            private[dialect.PRIVATE_FAST] = "true"
+    return {
+        "challengeMetadata": dialect.AUTH_PARAMS,
+        "publicChallengeParameters": public,
+        "privateChallengeParameters": private,
+    }
+
+
+def _round_two(context: TriggerContext) -> dict[str, Any]:
+    from cognito_passkey.lambdas import runtime
+
+    kind = context.client_metadata.get(dialect.META_AUTHENTICATION_TYPE)
+    backend = runtime.backend()
+    if kind == dialect.FIDO2_GET:
+        ceremony = backend.begin_authentication(context.user_name, decoy=context.user_not_found)
+    elif kind == dialect.FIDO2_CREATE:
+        request = _registration_request(context)
+        decoy = context.user_not_found
+        try:
+            _check_early_id_token(context)
+        except Rejected as exc:
+            log_rejection(exc.reason, detail=exc.detail, trigger=_TRIGGER, user=context.user_name)
+            decoy = True
+        ceremony = backend.begin_registration(request, decoy=decoy)
+        if decoy:
+            kind = REFUSED
+    else:
+        raise Rejected(errors.BAD_METADATA, "authentication_type is missing or unknown")
+    return {
+        "challengeMetadata": dialect.FIDO2_CREATE if kind == REFUSED else kind,
+        "publicChallengeParameters": {dialect.PARAM_PUBLIC_KEY: _json(ceremony.options)},
+        "privateChallengeParameters": {
+            dialect.PRIVATE_KIND: kind,
+            dialect.PRIVATE_STATE: ceremony.state,
+        },
+    }
+
+
+def refused_challenge(session: list[ChallengeResult] | None, username: str) -> dict[str, Any]:
+    """A challenge shaped like the expected one that no answer passes (fail closed)."""
+    if not session:
+        public = {dialect.PARAM_CHALLENGE: dialect.AUTH_PARAMS}
+    else:
+        options = {
+            "challenge": decoys.random_challenge(),
+            "allowCredentials": decoys.decoy_descriptors(_fallback_key(), username),
+            "userVerification": "preferred",
+        }
+        public = {dialect.PARAM_PUBLIC_KEY: _json(options)}
+    return {
+        "challengeMetadata": REFUSED,
+        "publicChallengeParameters": public,
+        "privateChallengeParameters": {dialect.PRIVATE_KIND: REFUSED},
+    }
+
+
+_FALLBACK_KEY: bytes = b""
+
+
+def _fallback_key() -> bytes:
+    """A per-container key for decoys when the backend's own key cannot be had."""
+    global _FALLBACK_KEY
+    if not _FALLBACK_KEY:
+        import os
+
+        _FALLBACK_KEY = os.urandom(32)
+    return _FALLBACK_KEY
+
+
+def handler(event: Any, lambda_context: Any = None) -> Any:
+    """Cognito CreateAuthChallenge trigger."""
+    session: list[ChallengeResult] | None = None
+    username = ""
+    try:
+        context, session = parse_create(event)
+        username = context.user_name
+        if not session:
+            response = _round_one(context)
+        elif len(session) == 1 and session[0].metadata == dialect.AUTH_PARAMS:
+            response = _round_two(context)
+        else:
+            raise Rejected(errors.UNEXPECTED_SESSION, f"no challenge after {len(session)} rounds")
+    except Rejected as exc:
+        log_rejection(exc.reason, detail=exc.detail, trigger=_TRIGGER, user=username or None)
+        response = refused_challenge(session, username)
+    except ConfigError as exc:
+        log_rejection(errors.CONFIG, detail=str(exc), trigger=_TRIGGER)
+        response = refused_challenge(session, username)
+    except Exception as exc:  # never let an exception reach Cognito: fail closed
+        log_rejection(errors.INTERNAL, detail=type(exc).__name__, trigger=_TRIGGER)
+        response = refused_challenge(session, username)
+    else:
+        logger.info(
+            "challenge issued",
+            extra={
+                "trigger": _TRIGGER,
+                "user": username,
+                "metadata": response["challengeMetadata"],
+                "round": len(session) + 1,
+            },
+        )
+    return set_response(event, response)

@@ -1,0 +1,93 @@
+"""DefineAuthChallenge: decides, round by round, whether to ask, issue tokens or fail.
+
+State table (``session`` is Cognito's list of earlier rounds; metadata is what Create set):
+
+| session so far                                  | decision                                   |
+|-------------------------------------------------|--------------------------------------------|
+| empty                                           | CUSTOM_CHALLENGE (round 1, AUTH_PARAMS)     |
+| [AUTH_PARAMS true]                              | issue tokens (2-call fast sign-in)          |
+| [AUTH_PARAMS false], fast_signin == "true"      | fail (the one-shot assertion was wrong)     |
+| [AUTH_PARAMS false]                             | CUSTOM_CHALLENGE (round 2, 3-call dialect)  |
+| [AUTH_PARAMS false, FIDO2_GET/CREATE true]      | issue tokens                                |
+| [AUTH_PARAMS false, FIDO2_GET/CREATE false]     | fail: a wrong passkey ends the sign-in     |
+| anything else, MAX_ROUNDS or more, userNotFound | fail                                        |
+
+Every branch sets both ``issueTokens`` and ``failAuthentication``; a malformed event fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognito_passkey.lambdas import dialect, errors
+from cognito_passkey.lambdas.errors import Rejected
+from cognito_passkey.lambdas.events import (
+    ChallengeResult,
+    TriggerContext,
+    parse_define,
+    set_response,
+)
+from cognito_passkey.lambdas.log import log_rejection, logger
+
+_TRIGGER = "define"
+_CEREMONIES = (dialect.FIDO2_GET, dialect.FIDO2_CREATE)
+
+ASK = {
+    "challengeName": dialect.CUSTOM_CHALLENGE,
+    "issueTokens": False,
+    "failAuthentication": False,
+}
+ISSUE = {"issueTokens": True, "failAuthentication": False}
+FAIL = {"issueTokens": False, "failAuthentication": True}
+
+
+def decide(context: TriggerContext, session: list[ChallengeResult]) -> dict[str, Any]:
+    """The response for this state; raises Rejected (with a reason) to fail."""
+    if not session:
+        return ASK
+    if len(session) >= dialect.MAX_ROUNDS:
+        raise Rejected(errors.TOO_MANY_ROUNDS, f"{len(session)} rounds")
+    if any(entry.challenge_name != dialect.CUSTOM_CHALLENGE for entry in session):
+        raise Rejected(errors.UNEXPECTED_SESSION, "a round is not CUSTOM_CHALLENGE")
+    first, last = session[0], session[-1]
+    if first.metadata != dialect.AUTH_PARAMS:
+        raise Rejected(errors.UNEXPECTED_SESSION, "round 1 is not AUTH_PARAMS")
+    if len(session) == 1:
+        if first.result:
+            return _issue(context)
+        if context.client_metadata.get(dialect.META_FAST_SIGNIN) == "true":
+            raise Rejected(errors.ANSWER_REFUSED, "the fast sign-in assertion was refused")
+        return ASK
+    if first.result or last.metadata not in _CEREMONIES:
+        raise Rejected(errors.UNEXPECTED_SESSION, "round 2 is not a passkey ceremony")
+    if not last.result:
+        raise Rejected(errors.ANSWER_REFUSED, "the passkey answer was refused")
+    return _issue(context)
+
+
+def _issue(context: TriggerContext) -> dict[str, Any]:
+    if context.user_not_found:  # Verify never accepts one; this is the second lock
+        raise Rejected(errors.USER_NOT_FOUND, "tokens for an unknown user")
+    return ISSUE
+
+
+def handler(event: Any, lambda_context: Any = None) -> Any:
+    """Cognito DefineAuthChallenge trigger."""
+    user = event.get("userName") if isinstance(event, dict) else None
+    try:
+        context, session = parse_define(event)
+        decision = decide(context, session)
+    except Rejected as exc:
+        log_rejection(
+            exc.reason,
+            detail=exc.detail,
+            trigger=_TRIGGER,
+            user=user[:256] if isinstance(user, str) else None,
+        )
+        return set_response(event, FAIL)
+    except Exception as exc:  # never let an exception reach Cognito: fail closed
+        log_rejection(errors.INTERNAL, detail=type(exc).__name__, trigger=_TRIGGER)
+        return set_response(event, FAIL)
+    if decision is ISSUE:
+        logger.info("issue tokens", extra={"trigger": _TRIGGER, "user": context.user_name})
+    return set_response(event, decision)

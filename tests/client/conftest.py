@@ -1,0 +1,205 @@
+"""Fixtures for the client tests: an RSA signing key, a JWKS server, token minting.
+
+Servers bind 127.0.0.1 on a free port and are shut down by their fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+REGION = "eu-west-1"
+POOL_ID = "eu-west-1_TestPool1"
+CLIENT_ID = "testclient123"
+ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{POOL_ID}"
+
+
+@dataclass
+class SigningKey:
+    """An RS256 key with its kid, as a user pool would have."""
+
+    private: rsa.RSAPrivateKey
+    kid: str
+
+    def jwk(self) -> dict[str, Any]:
+        data = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
+        data.update({"kid": self.kid, "alg": "RS256", "use": "sig"})
+        return dict(data)
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    return SigningKey(rsa.generate_private_key(public_exponent=65537, key_size=2048), "kid-1")
+
+
+@pytest.fixture(scope="session")
+def other_key() -> SigningKey:
+    return SigningKey(rsa.generate_private_key(public_exponent=65537, key_size=2048), "kid-1")
+
+
+def mint(
+    key: SigningKey,
+    *,
+    token_use: str = "id",  # noqa: S107 - a token kind
+    username: str = "alice",
+    client_id: str = CLIENT_ID,
+    issuer: str = ISSUER,
+    lifetime: int = 3600,
+    **extra: Any,
+) -> str:
+    """A Cognito-shaped token signed by ``key``."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, username)),
+        "iss": issuer,
+        "token_use": token_use,
+        "iat": now,
+        "auth_time": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,
+    }
+    if token_use == "id":
+        claims.update({"aud": client_id, "cognito:username": username})
+    else:
+        claims.update({"client_id": client_id, "username": username, "scope": "aws.cognito"})
+    claims.update(extra)
+    return jwt.encode(claims, key.private, algorithm="RS256", headers={"kid": key.kid})
+
+
+@dataclass
+class JwksServer:
+    """Serves ``document`` at /{pool}/.well-known/jwks.json; counts the fetches."""
+
+    document: dict[str, Any]
+    url: str = ""
+    fetches: int = 0
+    paths: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def jwks_server(signing_key: SigningKey) -> Iterator[JwksServer]:
+    state = JwksServer({"keys": [signing_key.jwk()]})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.paths.append(self.path)
+            if self.path != f"/{POOL_ID}/.well-known/jwks.json":
+                self.send_error(404)
+                return
+            state.fetches += 1
+            body = json.dumps(state.document).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def make_cognito(signing_key: SigningKey) -> Iterator[Any]:
+    """Start fake user pools on 127.0.0.1: ``make_cognito(fast_signin=False, ...)``."""
+    from .fake_cognito import FakeCognito
+
+    started: list[tuple[Any, threading.Thread]] = []
+
+    def start(**options: Any) -> FakeCognito:
+        fake = FakeCognito(
+            pool_id=POOL_ID,
+            client_id=CLIENT_ID,
+            region=REGION,
+            private_key=signing_key.private,
+            kid=signing_key.kid,
+            **options,
+        )
+        started.append(fake.serve())
+        return fake
+
+    yield start
+    for server, thread in started:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test gets its own config file and token cache, never the user's."""
+    base = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("COGNITO_PASSKEY_CONFIG", str(base / "config.ini"))
+    monkeypatch.setenv("COGNITO_PASSKEY_CACHE_DIR", str(base / "cache"))
+    for name in (
+        "COGNITO_PASSKEY_PROFILE",
+        "COGNITO_PASSKEY_USER_POOL_ID",
+        "COGNITO_PASSKEY_CLIENT_ID",
+        "COGNITO_PASSKEY_REGION",
+        "COGNITO_PASSKEY_ENDPOINT_URL",
+        "COGNITO_PASSKEY_CLIENT_SECRET",
+        "COGNITO_PASSKEY_AUTHENTICATOR",
+        "COGNITO_PASSKEY_ORIGIN",
+        "COGNITO_PASSKEY_RP_ID",
+        "COGNITO_PASSKEY_MANAGEMENT_URL",
+        "COGNITO_PASSKEY_DEBUG",
+        "COGNITO_PASSKEY_SOFT_PASSPHRASE",
+        "COGNITO_PASSKEY_PIN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    # boto3 must never find real credentials or config in tests.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(base / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(base / "aws-credentials"))
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_COGNITO_IDP"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def make_management() -> Iterator[Any]:
+    """Start passkey management APIs on 127.0.0.1: ``make_management(token)``."""
+    from .management_fake import ManagementFake
+
+    started: list[tuple[Any, threading.Thread]] = []
+
+    def start(token: str) -> ManagementFake:
+        fake = ManagementFake(token)
+        started.append(fake.serve())
+        return fake
+
+    yield start
+    for server, thread in started:
+        server.shutdown()
+        server.server_close()
+        thread.join()
