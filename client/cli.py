@@ -196,6 +196,8 @@ def token(
     client = build_client(settings)
     cache, key = cache_for(settings)
     got = obtain_tokens(client, cache, key, username, use_key=not cached_only, notify=progress)
+    if got.source != "cache":
+        progress(summary(got.tokens, got.username, got.source))
     chosen = _which(output, which)
     if verify:
         if chosen in ("id", "all"):
@@ -230,6 +232,7 @@ def add_passkey(
     settings: Settings,
 ) -> None:
     """Register a new passkey for USERNAME (signed in: cached tokens, or --with-password)."""
+    from cognito_passkey.authenticator.errors import NoCredentialsError
     from cognito_passkey.client.errors import AuthenticationError
     from cognito_passkey.client.passkey_client import add_note
     from cognito_passkey.client.session import obtain_tokens
@@ -246,7 +249,7 @@ def add_passkey(
     else:
         try:
             got = obtain_tokens(client, cache, key, username, notify=progress)
-        except AuthenticationError as exc:
+        except (AuthenticationError, NoCredentialsError) as exc:
             add_note(exc, "to add a first passkey, sign in with --with-password")
             raise
         current, name = got.tokens, got.username
@@ -328,8 +331,15 @@ def sign_out(username: str | None, local_only: bool, settings: Settings) -> None
     if local_only:
         progress(f"Forgot the cached tokens of {entry.username}.")
         return
+    from cognito_passkey.client.errors import PasskeyClientError
+    from cognito_passkey.client.passkey_client import add_note
+
     client = build_client(settings)
-    client.sign_out(entry.tokens.access_token, refresh_token=entry.tokens.refresh_token)
+    try:
+        client.sign_out(entry.tokens.access_token, refresh_token=entry.tokens.refresh_token)
+    except PasskeyClientError as exc:
+        add_note(exc, "the cached tokens were forgotten anyway")
+        raise
     progress(f"Signed {entry.username} out.")
 
 

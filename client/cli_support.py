@@ -18,7 +18,6 @@ from cognito_passkey.client import exit_codes
 from cognito_passkey.client.config import Settings
 
 if TYPE_CHECKING:
-    from cognito_passkey.authenticator.base import Authenticator
     from cognito_passkey.client.cache import CacheKey, TokenCache
     from cognito_passkey.client.passkey_client import PasskeyClient
     from cognito_passkey.client.tokens import Tokens
@@ -39,33 +38,9 @@ def progress(message: str) -> None:
     click.echo(message, err=True)
 
 
-class LazyAuthenticator:
-    """Opens the configured authenticator on first use, so a cache hit never loads fido2."""
-
-    def __init__(self, spec: str, *, origin: str | None) -> None:
-        self.spec = spec
-        self.origin = origin
-        self._inner: Authenticator | None = None
-
-    def _open(self) -> Authenticator:
-        if self._inner is None:
-            from cognito_passkey.authenticator import open_authenticator
-
-            app_origin = bool(self.origin) and "://" not in (self.origin or "")
-            self._inner = open_authenticator(
-                self.spec, origin=self.origin, allow_app_origin=app_origin
-            )
-        return self._inner
-
-    def create(self, options: Mapping[str, Any], *, origin: str, rp_id: str) -> dict[str, Any]:
-        return self._open().create(options, origin=origin, rp_id=rp_id)
-
-    def get(self, options: Mapping[str, Any], *, origin: str, rp_id: str) -> dict[str, Any]:
-        return self._open().get(options, origin=origin, rp_id=rp_id)
-
-
 def build_client(settings: Settings) -> PasskeyClient:
     """A PasskeyClient from the settings in force (the pool must be configured)."""
+    from cognito_passkey.client.lazy_authenticator import LazyAuthenticator
     from cognito_passkey.client.passkey_client import PasskeyClient
 
     settings.require_pool()
@@ -162,10 +137,12 @@ def report(exc: BaseException, *, debug: bool) -> int:
     """Print ``exc`` on stderr (a trace only with ``debug``) and return its exit code."""
     if debug:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    click.echo(error_line(exc), err=True)
-    if not debug and exit_codes.for_exception(exc) == exit_codes.FAILURE:
-        click.echo("(run again with --debug for details)", err=True)
-    return exit_codes.for_exception(exc)
+    code = exit_codes.for_exception(exc)
+    line = error_line(exc)
+    if not debug and code == exit_codes.FAILURE:
+        line += " (run again with --debug for details)"
+    click.echo(line, err=True)
+    return code
 
 
 class ReportingGroup(click.Group):

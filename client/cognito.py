@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from cognito_passkey.client import errors
 
@@ -31,6 +31,7 @@ TRIGGER_CODES: Final = frozenset(
 )
 
 Context = Literal["auth", "signup", "other"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,22 +105,35 @@ class CognitoApi:
             )
         return self._client
 
+    def secret_hash_for(self, username: str) -> str | None:
+        """SECRET_HASH for ``username``, or None when the app client has no secret."""
+        if not self._client_secret:
+            return None
+        return secret_hash(username, self.client_id, self._client_secret)
+
     def with_secret_hash(self, username: str, params: dict[str, str]) -> dict[str, str]:
         """``params`` plus SECRET_HASH for ``username`` when the app client has a secret."""
-        if self._client_secret:
-            params["SECRET_HASH"] = secret_hash(username, self.client_id, self._client_secret)
+        value = self.secret_hash_for(username)
+        if value is not None:
+            params["SECRET_HASH"] = value
         return params
 
     def call(self, operation: str, *, context: Context = "auth", **kwargs: Any) -> dict[str, Any]:
         """Call ``operation`` (a boto3 method name), retrying throttling, translating errors."""
+        method = getattr(self.client, operation)
+        return self.retrying(lambda: method(**kwargs), operation=operation, context=context)
+
+    def retrying(self, attempt: Callable[[], T], *, operation: str, context: Context = "auth") -> T:
+        """Run ``attempt`` (one or more boto3 calls), again after throttling, errors translated.
+
+        ``attempt`` must be safe to repeat from its start: a throttled call did nothing.
+        """
         from botocore.exceptions import BotoCoreError, ClientError
 
-        method = getattr(self.client, operation)
         retry = 0
         while True:
             try:
-                response: dict[str, Any] = method(**kwargs)
-                return response
+                return attempt()
             except ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
                 if code in THROTTLING_CODES and retry + 1 < self.retry.attempts:

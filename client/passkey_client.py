@@ -24,6 +24,7 @@ from cognito_passkey.client.errors import (
     UnexpectedChallengeError,
     UserNotConfirmedError,
 )
+from cognito_passkey.client.lazy_authenticator import LazyAuthenticator
 from cognito_passkey.client.passwords import generate_password
 from cognito_passkey.client.tokens import Tokens, unverified_claims
 from cognito_passkey.client.verify import TokenUse, TokenVerifier
@@ -150,7 +151,7 @@ class PasskeyClient:
                 ],
             }
             if self.api.has_secret:
-                params["SecretHash"] = self.api.with_secret_hash(username, {})["SECRET_HASH"]
+                params["SecretHash"] = self.api.secret_hash_for(username)
             signed_up = self.api.call("sign_up", context="signup", **params)
             del params
             if not signed_up.get("UserConfirmed"):
@@ -187,7 +188,7 @@ class PasskeyClient:
                 "ConfirmationCode": code,
             }
             if self.api.has_secret:
-                params["SecretHash"] = self.api.with_secret_hash(username, {})["SECRET_HASH"]
+                params["SecretHash"] = self.api.secret_hash_for(username)
             try:
                 self.api.call("confirm_sign_up", context="signup", **params)
                 return
@@ -211,17 +212,10 @@ class PasskeyClient:
     def sign_in_password(self, username: str, password: str) -> Tokens:
         """Password sign-in through SRP (the password never leaves this process)."""
         _require_username(username)
-        from botocore.exceptions import BotoCoreError, ClientError
-        from cognito_passkey.client.cognito import (
-            THROTTLING_CODES,
-            translate_botocore_error,
-            translate_client_error,
-        )
         from pycognito.aws_srp import AWSSRP
         from pycognito.exceptions import ForceChangePasswordException, MFAChallengeException
 
-        retry = self.api.retry
-        for attempt in range(retry.attempts):
+        def attempt() -> dict[str, Any]:
             srp = AWSSRP(
                 username=username,
                 password=password,
@@ -231,32 +225,26 @@ class PasskeyClient:
                 client_secret=self._client_secret,
             )
             try:
-                result = srp.authenticate_user()
-            except ClientError as exc:
-                code = str(exc.response.get("Error", {}).get("Code", ""))
-                if code in THROTTLING_CODES and attempt + 1 < retry.attempts:
-                    retry.sleep(retry.delay(attempt))
-                    continue
-                raise translate_client_error(exc, operation="initiate_auth") from exc
-            except BotoCoreError as exc:
-                raise translate_botocore_error(exc, endpoint=self.endpoint_url) from exc
-            except ForceChangePasswordException as exc:
-                raise AuthenticationError(
-                    "the user must set a new password first (NEW_PASSWORD_REQUIRED)"
-                ) from exc
-            except MFAChallengeException as exc:
-                raise UnexpectedChallengeError(
-                    "the user pool asks for MFA, which this client does not answer"
-                ) from exc
+                result: dict[str, Any] = srp.authenticate_user()
             finally:
                 srp.password = None
-                del srp
-            if "AuthenticationResult" not in result:
-                raise UnexpectedChallengeError(
-                    f"Cognito asked for the {result.get('ChallengeName')} challenge"
-                )
-            return Tokens.from_authentication_result(result["AuthenticationResult"])
-        raise AssertionError("unreachable")  # pragma: no cover
+            return result
+
+        try:
+            result = self.api.retrying(attempt, operation="initiate_auth")
+        except ForceChangePasswordException as exc:
+            raise AuthenticationError(
+                "the user must set a new password first (NEW_PASSWORD_REQUIRED)"
+            ) from exc
+        except MFAChallengeException as exc:
+            raise UnexpectedChallengeError(
+                "the user pool asks for MFA, which this client does not answer"
+            ) from exc
+        if "AuthenticationResult" not in result:
+            raise UnexpectedChallengeError(
+                f"Cognito asked for the {result.get('ChallengeName')} challenge"
+            )
+        return Tokens.from_authentication_result(result["AuthenticationResult"])
 
     def refresh(self, refresh_token: str, *, username: str | None = None) -> Tokens:
         """New ID and access tokens from a refresh token (REFRESH_TOKEN_AUTH).
@@ -338,15 +326,9 @@ class PasskeyClient:
 
     @property
     def authenticator(self) -> Authenticator:
-        """The authenticator; a USB key is opened on first use when none was given."""
+        """The authenticator; a USB key (opened on first use) when none was given."""
         if self._authenticator is None:
-            from cognito_passkey.authenticator import open_authenticator
-
-            self._authenticator = open_authenticator(
-                "usb",
-                origin=self.origin,
-                allow_app_origin=bool(self.origin) and "://" not in (self.origin or ""),
-            )
+            self._authenticator = LazyAuthenticator("usb", origin=self.origin)
         return self._authenticator
 
     def _get_assertion(self, options: dict[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,9 @@ DEFAULT_ARCH = "x86_64"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _PACKAGE_ARCNAME = "cognito_passkey/lambdas"
-_NOT_IN_FUNCTION = frozenset({"build.py", "templates", "__pycache__", "py.typed"})
+_NOT_IN_FUNCTION = frozenset({"build.py", "templates", "__pycache__"})
+_FUNCTION_SUFFIXES = frozenset({".py", ".json"})
+"""Code and data only: no documentation, no type-checker markers."""
 _RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 """Distributions the Lambda runtime already has; never shipped in the layer."""
 _NOT_IN_LAYER_DIRS = frozenset({"__pycache__", "bin"})
@@ -190,6 +192,7 @@ def build_function_zip(out_dir: Path) -> Artifact:
     entries = [
         (f"{_PACKAGE_ARCNAME}/{path.relative_to(_PACKAGE_DIR).as_posix()}", path)
         for path in _files_under(_PACKAGE_DIR, _NOT_IN_FUNCTION)
+        if path.suffix in _FUNCTION_SUFFIXES
     ]
     if not any(name.endswith("/handlers/__init__.py") for name, _ in entries):
         raise BuildError(f"{_PACKAGE_DIR} does not look like the cognito_passkey.lambdas package")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from cognito_passkey.client.errors import PasskeyClientError
 from cognito_passkey.client.local.deploy import (
     BACKEND_LOGINID,
     BACKEND_SELFHOSTED,
@@ -22,7 +23,6 @@ from cognito_passkey.client.local.deploy import (
     Deployment,
     DeploySpec,
 )
-from cognito_passkey.client.local.errors import LocalAwsError
 from cognito_passkey.client.local.local_aws import DEFAULT_PROFILE, ENV_STATE_DIR, LocalAws
 
 NOT_RUNNING_EXIT = 3
@@ -69,7 +69,7 @@ def _reported() -> Iterator[None]:
     """Turn the library's errors into a one-line click error (exit code 1)."""
     try:
         yield
-    except LocalAwsError as exc:
+    except PasskeyClientError as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -36,8 +36,10 @@ ARTIFACT_BUCKET: Final = "cognito-passkey-artifacts"
 DEFAULT_RP_ID: Final = "localhost"
 DEFAULT_ORIGIN: Final = "https://localhost"
 _FUNCTION_URL = re.compile(r"^https://([a-z0-9]+)\.lambda-url\.[a-z0-9-]+\.on\.aws/?$")
-_RUNTIMES: Final = ("python3.11", "python3.12", "python3.13")
-"""The templates' LambdaRuntime choices; the local one follows ministack's interpreter."""
+_RUNTIME_CHOICES = re.compile(
+    r"^  LambdaRuntime:\n(?:    .*\n)*?    AllowedValues: \[([^\]]*)\]", re.MULTILINE
+)
+_DEFAULT_RUNTIME: Final = "python3.13"
 
 
 @dataclass(frozen=True)
@@ -177,10 +179,16 @@ def template_body(backend: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def lambda_runtime(python_version: str) -> str:
-    """The template's LambdaRuntime value that matches the interpreter running the Lambdas."""
+def lambda_runtime(python_version: str, backend: str = BACKEND_SELFHOSTED) -> str:
+    """The template's LambdaRuntime choice that matches the interpreter running the Lambdas.
+
+    Locally the Lambdas run on ministack's interpreter whatever the runtime says; naming the
+    matching runtime keeps the stack honest. Without a match, the template's default.
+    """
+    match = _RUNTIME_CHOICES.search(template_body(backend))
+    choices = [c.strip() for c in match.group(1).split(",")] if match else []
     runtime = f"python{python_version}"
-    return runtime if runtime in _RUNTIMES else "python3.13"
+    return runtime if runtime in choices else _DEFAULT_RUNTIME
 
 
 def upload_artifacts(
@@ -216,7 +224,7 @@ def stack_parameters(
         "ArtifactBucket": ARTIFACT_BUCKET,
         "FunctionCodeKey": function_key,
         "LayerKey": layer_key,
-        "LambdaRuntime": lambda_runtime(python_version),
+        "LambdaRuntime": lambda_runtime(python_version, spec.backend),
         "LambdaArchitecture": build.machine_arch(),
         "FastSignIn": "true" if spec.fast_signin else "false",
         "LogLevel": "INFO",
@@ -233,6 +241,7 @@ def stack_parameters(
         parameters.update(
             LOGINIDBaseURL=spec.loginid_base_url,
             LOGINIDPrivateKey=spec.loginid_private_key,
+            RelyingPartyId=spec.rp_id,
         )
     return parameters
 

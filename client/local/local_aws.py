@@ -47,13 +47,16 @@ class LocalAws:
         *,
         runtime_cache: Path | None = None,
         build_cache: Path | None = None,
+        stop_with_parent: bool = False,
     ) -> None:
+        """``stop_with_parent`` (Linux): the server dies with this process (for tests)."""
         self.state_dir = Path(state_dir).absolute() if state_dir else default_state_dir()
         self._runtime_cache = runtime_cache
         self._build_cache = build_cache
         self._process: subprocess.Popen[bytes] | None = None
         self._specs: dict[str, DeploySpec] = {}
         self._lock: FileLock | None = None
+        self._stop_with_parent = stop_with_parent
 
     def _locked(self) -> FileLock:
         """One change at a time per state directory (two ``up`` at once wait for each other)."""
@@ -80,7 +83,9 @@ class LocalAws:
             if running is not None:
                 return running
             env = runtime.ensure_runtime(self._runtime_cache, echo=echo)
-            info, self._process = server.start(self.state_dir, env, port=port)
+            info, self._process = server.start(
+                self.state_dir, env, port=port, stop_with_parent=self._stop_with_parent
+            )
             # A fresh server holds nothing: what was recorded belongs to a previous run.
             (self.state_dir / DEPLOYMENTS_FILE).unlink(missing_ok=True)
             return info

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -32,7 +34,10 @@ DUMMY_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY"
 """The only credentials the local AWS ever sees."""
 STATE_FILE: Final = "server.json"
 LOG_FILE: Final = "ministack.log"
-_KEPT_ENVIRONMENT: Final = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE")
+TMP_DIR: Final = "tmp"
+"""The server's TMPDIR: ministack unpacks every Lambda (code and layer) under it and never
+cleans up, so it lives in the state directory and is emptied when the server stops."""
+_KEPT_ENVIRONMENT: Final = ("PATH", "HOME", "LANG", "LC_ALL", "SSL_CERT_FILE")
 
 
 @dataclass(frozen=True)
@@ -120,16 +125,39 @@ def running_info(state_dir: Path) -> ServerInfo | None:
     return info
 
 
+def _parent_death_signal() -> Callable[[], None] | None:
+    """Linux: a pre-exec hook making the kernel SIGTERM the server when its starter dies.
+
+    Everything is looked up here, in the parent: between fork and exec the child may not
+    import or take locks (other threads may hold them).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig, sigterm = 1, int(signal.SIGTERM)
+
+    def hook() -> None:  # pragma: no cover - runs in the child
+        prctl(pr_set_pdeathsig, sigterm)
+
+    return hook
+
+
 def start(
     state_dir: Path,
     runtime: ServerRuntime,
     *,
     port: int | None = None,
     timeout: float = 30.0,
+    stop_with_parent: bool = False,
 ) -> tuple[ServerInfo, subprocess.Popen[bytes]]:
     """Start ministack for ``state_dir`` and wait until it answers.
 
-    Raises if a server of this state directory is already running (stop it first).
+    ``stop_with_parent`` (Linux) ends the server when the calling process dies, even by
+    SIGKILL: what tests want, so an aborted run leaves nothing behind. Without it the server
+    outlives its starter, as ``local up`` wants. Raises if a server of this state directory
+    is already running (stop it first).
     """
     ensure_private_dir(state_dir)
     if running_info(state_dir) is not None:
@@ -137,6 +165,9 @@ def start(
     chosen = port or free_port()
     data_dir = state_dir / "ministack"
     ensure_private_dir(data_dir)
+    tmp_dir = state_dir / TMP_DIR
+    _remove_tree(tmp_dir)  # leftovers of a server that did not stop cleanly
+    ensure_private_dir(tmp_dir)
     env = {k: os.environ[k] for k in _KEPT_ENVIRONMENT if k in os.environ}
     env.update(DUMMY_CREDENTIALS)
     env.update(
@@ -144,6 +175,7 @@ def start(
         BIND_HOST=HOST,
         GATEWAY_PORT=str(chosen),
         STATE_DIR=str(data_dir),
+        TMPDIR=str(tmp_dir),
         IOT_MTLS_ENABLED="0",
         SFTP_ENABLED="0",
         PYTHONUNBUFFERED="1",
@@ -160,6 +192,7 @@ def start(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_parent_death_signal() if stop_with_parent else None,
         )
     finally:
         log.close()
@@ -194,8 +227,13 @@ def stop(state_dir: Path, process: subprocess.Popen[bytes] | None = None) -> boo
     if is_alive(info.pid) and _is_ministack(info.pid):
         _terminate(info.pid, process)
         stopped = True
+    _remove_tree(state_dir / TMP_DIR)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
     return stopped
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _terminate(pid: int, process: subprocess.Popen[bytes] | None, grace: float = 10.0) -> None:

@@ -12,7 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cognito_passkey.lambdas import errors
 from cognito_passkey.lambdas.answers import Assertion, Attestation
+from cognito_passkey.lambdas.errors import Rejected
+
+MAX_PASSKEY_NAME = 64
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,17 @@ class PasskeyBackend(Protocol):
     def delete_passkey(self, username: str, passkey_id: str) -> None:
         """Delete one of the user's passkeys; Rejected(UNKNOWN_CREDENTIAL) when it is not theirs."""
         ...
+
+
+def check_passkey_name(name: Any) -> str:
+    """A passkey name: 1 to 64 printable characters."""
+    if (
+        not isinstance(name, str)
+        or not 0 < len(name.strip()) <= MAX_PASSKEY_NAME
+        or not name.isprintable()
+    ):
+        raise Rejected(errors.BAD_ANSWER, f"a name is 1 to {MAX_PASSKEY_NAME} printable characters")
+    return name.strip()
 
 
 def options_json(options: Mapping[str, Any]) -> dict[str, Any]:

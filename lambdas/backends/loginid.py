@@ -13,9 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -23,95 +20,26 @@ from urllib.parse import quote, urlsplit
 import jwt
 from cognito_passkey.lambdas import decoys, errors
 from cognito_passkey.lambdas.answers import Assertion, Attestation
-from cognito_passkey.lambdas.backends.base import Ceremony, Passkey, RegistrationRequest
+from cognito_passkey.lambdas.backends.base import (
+    Ceremony,
+    Passkey,
+    RegistrationRequest,
+    check_passkey_name,
+)
 from cognito_passkey.lambdas.backends.http import ApiError, HttpError, request_json
+from cognito_passkey.lambdas.backends.service_token import (
+    ServiceTokens,
+    basic_api_key,
+    fetch_secret,
+)
 from cognito_passkey.lambdas.config import Settings
 from cognito_passkey.lambdas.errors import Rejected
-from cognito_passkey.lambdas.log import logger
+from cognito_passkey.lambdas.log import log_rejection, logger
 
-SERVICE_TOKEN_LIFETIME = 300
-_TOKEN_REUSE_MARGIN = 60
-_SECRET_MAX_AGE = 300
 _GRANTS_REGISTER = ["passkey:read", "passkey:write", "reg:write"]
 _GRANTS_READ = ["passkey:read"]
 _GRANTS_WRITE = ["passkey:read", "passkey:write"]
 _DECOY_STATE = json.dumps({"v": 1, "decoy": True}, separators=(",", ":"))
-
-
-def normalize_pem(secret: str) -> str:
-    """The tenant key as stored: newlines may be the two characters backslash-n."""
-    text = secret.strip().strip('"')
-    if "\\n" in text:
-        text = text.replace("\\r\\n", "\n").replace("\\n", "\n")
-    return text.strip() + "\n"
-
-
-def fetch_secret(name: str) -> str:
-    """The secret's string value, cached per container by powertools (max 5 minutes)."""
-    from aws_lambda_powertools.utilities import parameters
-
-    value = parameters.get_secret(name, max_age=_SECRET_MAX_AGE)
-    if isinstance(value, bytes):
-        value = value.decode("utf-8")
-    if not isinstance(value, str):
-        raise HttpError("the secret is not a string")
-    return value
-
-
-class ServiceTokens:
-    """Signs and caches service tokens (ES256, ``iss`` loginid.io, ``aud`` the API host)."""
-
-    def __init__(self, audience: str, load_pem: Callable[[], str]) -> None:
-        self.audience = audience
-        self._load_pem = load_pem
-        self._lock = threading.Lock()
-        self._key: Any = None
-        self._key_bytes = b""
-        self._token = ""
-        self._token_expires = 0
-
-    def _private_key(self) -> Any:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        pem = normalize_pem(self._load_pem()).encode()
-        if self._key is not None and pem == self._key_bytes:
-            return self._key
-        try:
-            key = serialization.load_pem_private_key(pem, password=None)
-        except (ValueError, TypeError) as exc:
-            raise Rejected(errors.CONFIG, "the LoginID key is not a PEM private key") from exc
-        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-            raise Rejected(errors.CONFIG, "the LoginID key is not a P-256 key")
-        self._key, self._key_bytes, self._token_expires = key, pem, 0
-        return key
-
-    def key_material(self) -> bytes:
-        """The PEM bytes (for deriving the decoy key); loads the key if needed."""
-        with self._lock:
-            self._private_key()
-            return self._key_bytes
-
-    def token(self) -> str:
-        with self._lock:
-            now = int(time.time())
-            key = self._private_key()
-            if self._token and now < self._token_expires - _TOKEN_REUSE_MARGIN:
-                return self._token
-            claims = {
-                "iss": "loginid.io",
-                "aud": self.audience,
-                "iat": now,
-                "exp": now + SERVICE_TOKEN_LIFETIME,
-                "nonce": secrets.token_urlsafe(16),
-            }
-            self._token = jwt.encode(claims, key, algorithm="ES256", headers={"typ": "JWT"})
-            self._token_expires = now + SERVICE_TOKEN_LIFETIME
-            return self._token
-
-
-def _b64url_text(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
 class LoginIdBackend:
@@ -144,7 +72,7 @@ class LoginIdBackend:
 
     def _service_auth(self) -> str:
         if self.settings.loginid_api_key_id:
-            return "Basic " + _b64url_text(self.settings.loginid_api_key_id + ":")
+            return basic_api_key(self.settings.loginid_api_key_id)
         if self._tokens is None:
             raise Rejected(errors.CONFIG, "no LoginID credentials are configured")
         return "Bearer " + self._tokens.token()
@@ -275,8 +203,11 @@ class LoginIdBackend:
     def begin_authentication(self, username: str, *, decoy: bool = False) -> Ceremony:
         try:
             result = self._call("POST", "/fido2/v2/auth/init", self._user_body(username))
-        except Rejected as exc:  # no such LoginID user, no passkey, or LoginID is down
-            logger.info("decoy challenge", extra={"reason": exc.reason, "detail": exc.detail})
+        except Rejected as exc:  # no such LoginID user or no passkey (404), or a real problem
+            if exc.reason == errors.BACKEND_REJECTED and " 404 " in exc.detail:
+                logger.info("decoy challenge", extra={"detail": exc.detail})
+            else:
+                log_rejection(exc.reason, detail=exc.detail, trigger="create", user=username)
             result, decoy = None, True
         options = result.get("assertionOptions") if isinstance(result, dict) else None
         if decoy or not isinstance(options, dict) or not options.get("allowCredentials"):
@@ -350,8 +281,6 @@ class LoginIdBackend:
         return [_passkey(item) for item in items if isinstance(item, dict)]
 
     def rename_passkey(self, username: str, passkey_id: str, name: str) -> Passkey:
-        from cognito_passkey.lambdas.backends.selfhosted import check_passkey_name
-
         grant = self._grant(username, _GRANTS_WRITE)
         path = "/fido2/v2/passkeys/" + quote(passkey_id, safe="")
         try:

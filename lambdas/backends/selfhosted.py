@@ -21,6 +21,7 @@ from cognito_passkey.lambdas.backends.base import (
     Ceremony,
     Passkey,
     RegistrationRequest,
+    check_passkey_name,
     options_json,
 )
 from cognito_passkey.lambdas.backends.store import (
@@ -49,7 +50,6 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 _KIND_GET = "get"
 _KIND_CREATE = "create"
-_MAX_NAME = 64
 
 # python-fido2 raises ValueError with these messages; each maps to a reason code.
 _FIDO2_REASONS = (
@@ -74,17 +74,6 @@ def _fido2_rejection(exc: Exception) -> Rejected:
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def check_passkey_name(name: Any) -> str:
-    """A passkey name: 1 to 64 printable characters."""
-    if (
-        not isinstance(name, str)
-        or not 0 < len(name.strip()) <= _MAX_NAME
-        or not name.isprintable()
-    ):
-        raise Rejected(errors.BAD_ANSWER, f"a name is 1 to {_MAX_NAME} printable characters")
-    return name.strip()
 
 
 class SelfHostedBackend:
@@ -208,7 +197,9 @@ class SelfHostedBackend:
 
     def begin_registration(self, request: RegistrationRequest, *, decoy: bool = False) -> Ceremony:
         key = self._store(self.store.deployment_key)
-        stored = [] if decoy else self._store(self.store.credentials, request.username)
+        stored = self._store(self.store.credentials, request.username)  # same work for decoys
+        if decoy:
+            stored = []
         user = PublicKeyCredentialUserEntity(
             name=request.username,
             id=decoys.user_handle(key, request.username),

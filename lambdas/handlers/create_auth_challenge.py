@@ -13,7 +13,7 @@ every answer is refused: the sign-in ends cleanly in Define with NotAuthorized.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cognito_passkey.lambdas import decoys, dialect, errors
 from cognito_passkey.lambdas.errors import ConfigError, Rejected
@@ -24,6 +24,9 @@ from cognito_passkey.lambdas.events import (
     set_response,
 )
 from cognito_passkey.lambdas.log import log_rejection, logger
+
+if TYPE_CHECKING:
+    from cognito_passkey.lambdas.backends.base import RegistrationRequest
 
 _TRIGGER = "create"
 REFUSED = "REFUSED"
@@ -36,7 +39,7 @@ def _json(options: dict[str, Any]) -> str:
     return json.dumps(options, separators=(",", ":"))
 
 
-def _registration_request(context: TriggerContext) -> Any:
+def _registration_request(context: TriggerContext) -> RegistrationRequest:
     from cognito_passkey.lambdas.backends.base import RegistrationRequest
 
     timeout_ms, resident = None, False
@@ -118,13 +121,11 @@ def _round_two(context: TriggerContext) -> dict[str, Any]:
         except Rejected as exc:
             log_rejection(exc.reason, detail=exc.detail, trigger=_TRIGGER, user=context.user_name)
             decoy = True
-        ceremony = backend.begin_registration(request, decoy=decoy)
-        if decoy:
-            kind = REFUSED
+        ceremony = backend.begin_registration(request, decoy=decoy)  # a decoy never completes
     else:
         raise Rejected(errors.BAD_METADATA, "authentication_type is missing or unknown")
     return {
-        "challengeMetadata": dialect.FIDO2_CREATE if kind == REFUSED else kind,
+        "challengeMetadata": kind,
         "publicChallengeParameters": {dialect.PARAM_PUBLIC_KEY: _json(ceremony.options)},
         "privateChallengeParameters": {
             dialect.PRIVATE_KIND: kind,

@@ -10,12 +10,15 @@ called. Any failure: ``answerCorrect = false`` and one log line with the reason.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cognito_passkey.lambdas import dialect, errors
 from cognito_passkey.lambdas.errors import ConfigError, Rejected
 from cognito_passkey.lambdas.events import TriggerContext, parse_verify, set_response
 from cognito_passkey.lambdas.log import log_rejection, logger
+
+if TYPE_CHECKING:
+    from cognito_passkey.lambdas.backends.base import PasskeyBackend
 
 _TRIGGER = "verify"
 
@@ -63,7 +66,7 @@ def verify(context: TriggerContext, private: dict[str, str], raw_answer: Any) ->
         raise Rejected(errors.USER_NOT_FOUND, "no such user")
 
 
-def _backend() -> Any:
+def _backend() -> PasskeyBackend:
     from cognito_passkey.lambdas import runtime
 
     return runtime.backend()

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .loopback import Loopback
 
 REGION = "eu-west-1"
 POOL_ID = "eu-west-1_TestPool1"
@@ -87,11 +88,20 @@ class JwksServer:
     paths: list[str] = field(default_factory=list)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
+_reserved: list[socket.socket] = []
+
+
+def closed_url() -> str:
+    """A loopback URL where nothing listens.
+
+    The port stays bound (never listening) for the whole session, so a connection is
+    refused at once and no other program on the machine can take the port meanwhile.
+    """
+    if not _reserved:
+        sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        _reserved.append(sock)
+    return f"http://127.0.0.1:{_reserved[0].getsockname()[1]}"
 
 
 @pytest.fixture
@@ -115,16 +125,12 @@ def jwks_server(signing_key: SigningKey) -> Iterator[JwksServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    running = Loopback(Handler)
+    state.url = running.url
     try:
         yield state
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        running.stop()
 
 
 @pytest.fixture
@@ -132,7 +138,7 @@ def make_cognito(signing_key: SigningKey) -> Iterator[Any]:
     """Start fake user pools on 127.0.0.1: ``make_cognito(fast_signin=False, ...)``."""
     from .fake_cognito import FakeCognito
 
-    started: list[tuple[Any, threading.Thread]] = []
+    started: list[Loopback] = []
 
     def start(**options: Any) -> FakeCognito:
         fake = FakeCognito(
@@ -147,10 +153,8 @@ def make_cognito(signing_key: SigningKey) -> Iterator[Any]:
         return fake
 
     yield start
-    for server, thread in started:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    for running in started:
+        running.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -191,7 +195,7 @@ def make_management() -> Iterator[Any]:
     """Start passkey management APIs on 127.0.0.1: ``make_management(token)``."""
     from .management_fake import ManagementFake
 
-    started: list[tuple[Any, threading.Thread]] = []
+    started: list[Loopback] = []
 
     def start(token: str) -> ManagementFake:
         fake = ManagementFake(token)
@@ -199,7 +203,5 @@ def make_management() -> Iterator[Any]:
         return fake
 
     yield start
-    for server, thread in started:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    for running in started:
+        running.stop()

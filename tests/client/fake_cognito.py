@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jwt
@@ -43,6 +43,8 @@ from pycognito.aws_srp import (
     long_to_hex,
     pad_hex,
 )
+
+from .loopback import Loopback
 
 RP_ID = "example.com"
 ORIGIN = "https://example.com"
@@ -471,7 +473,7 @@ class FakeCognito:
 
     # -- HTTP --------------------------------------------------------------------------
 
-    def serve(self) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    def serve(self) -> Loopback:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -503,16 +505,10 @@ class FakeCognito:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        self._running = (server, thread)
-        return server, thread
+        self._running = Loopback(Handler)
+        self.url = self._running.url
+        return self._running
 
     def stop(self) -> None:
         """Close the port now (the fixture's teardown is then a no-op)."""
-        server, thread = self._running
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        self._running.stop()

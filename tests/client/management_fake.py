@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
+
+from .loopback import Loopback
 
 
 @dataclass
@@ -17,7 +18,7 @@ class ManagementFake:
     requests: list[tuple[str, str, str]] = field(default_factory=list)
     url: str = ""
 
-    def serve(self) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    def serve(self) -> Loopback:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -78,11 +79,9 @@ class ManagementFake:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        return server, thread
+        running = Loopback(Handler)
+        self.url = running.url
+        return running
 
 
 def sample_passkey(passkey_id: str, name: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.errors import AuthenticationError, ConfigurationError
 from cognito_passkey.client.session import obtain_tokens
 
-from .conftest import CLIENT_ID, POOL_ID, free_port
+from .conftest import CLIENT_ID, POOL_ID, closed_url
 from .fake_cognito import ORIGIN, RP_ID, FakeCognito
 
 KEY = CacheKey(profile="default", user_pool_id=POOL_ID, client_id=CLIENT_ID)
@@ -101,7 +101,7 @@ def offline_client(authenticator: Any) -> PasskeyClient:
         user_pool_id=POOL_ID,
         client_id=CLIENT_ID,
         authenticator=authenticator,
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        endpoint_url=closed_url(),
         rp_id=RP_ID,
     )
 

@@ -16,7 +16,7 @@ from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.cli import cli
 from cognito_passkey.client.cli_support import ReportingGroup, _load_lazy
 
-from .conftest import CLIENT_ID, POOL_ID, free_port
+from .conftest import CLIENT_ID, POOL_ID, closed_url
 from .fake_cognito import ORIGIN, RP_ID, FakeCognito
 from .management_fake import sample_passkey
 
@@ -200,7 +200,7 @@ def test_exit_codes(setup: Setup, args: list[str], code: int, message: str) -> N
 
 
 def test_network_error_exit_code(setup: Setup) -> None:
-    closed = f"http://127.0.0.1:{free_port()}"
+    closed = closed_url()
     result = setup.run("sign-in", "alice", "--endpoint-url", closed)
     assert result.exit_code == exit_codes.NETWORK
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: cannot reach")
@@ -293,3 +293,39 @@ def test_missing_lazy_group_is_a_clear_error() -> None:
     assert result.exit_code == exit_codes.CONFIG
     assert "not available" in result.stderr
     assert isinstance(command, click.Command)
+
+
+def test_sign_up_without_a_code_is_a_clear_error(setup: Setup) -> None:
+    setup.run("soft", "create", str(setup.store))
+    result = setup.run("sign-up", "nia", input="")
+    assert result.exit_code == exit_codes.AUTH_FAILED, result.output
+    assert "no confirmation code was given" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_first_passkey_needs_a_password_hint(setup: Setup) -> None:
+    setup.run("soft", "create", str(setup.store))
+    result = setup.run("add-passkey", "alice")
+    # The empty software key holds no passkey for the site: "no authenticator" (4).
+    assert result.exit_code == exit_codes.NO_AUTHENTICATOR, result.output
+    assert "--with-password" in result.stderr
+
+
+def test_interrupt_exits_130(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognito_passkey.client import session
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session, "obtain_tokens", interrupted)
+    result = setup.run("sign-in", "alice")
+    assert result.exit_code == exit_codes.INTERRUPTED
+    assert result.stderr == "error: interrupted\n"
+
+
+def test_sign_out_when_cognito_is_unreachable_still_forgets(enrolled: Setup) -> None:
+    enrolled.fake.stop()
+    result = enrolled.run("sign-out", "alice")
+    assert result.exit_code == exit_codes.NETWORK
+    assert "forgotten anyway" in result.stderr
+    assert enrolled.cached() is None

@@ -12,7 +12,7 @@ import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import PasskeyClient, config, exit_codes
 
-from .conftest import CLIENT_ID, POOL_ID, free_port
+from .conftest import CLIENT_ID, POOL_ID, closed_url
 from .fake_cognito import ORIGIN, RP_ID, FakeCognito
 
 ENTRY = "from cognito_passkey.client.cli import main; main()"
@@ -135,7 +135,7 @@ def test_errors_are_one_line_without_traceback(
 def test_closed_endpoint_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COGNITO_PASSKEY_USER_POOL_ID", POOL_ID)
     monkeypatch.setenv("COGNITO_PASSKEY_CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("COGNITO_PASSKEY_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("COGNITO_PASSKEY_ENDPOINT_URL", closed_url())
     result = run("sign-in", "alice")
     assert result.returncode == exit_codes.NETWORK
     debug = run("sign-in", "alice", "--debug")

@@ -8,7 +8,7 @@ import pytest
 from cognito_passkey.client import errors as e
 from cognito_passkey.client.management import PasskeyManager
 
-from .conftest import free_port
+from .conftest import closed_url
 from .management_fake import sample_passkey
 
 
@@ -50,4 +50,4 @@ def test_not_configured_and_unreachable() -> None:
     with pytest.raises(e.ManagementNotConfiguredError):
         PasskeyManager("localhost:1234", "t")
     with pytest.raises(e.NetworkError):
-        PasskeyManager(f"http://127.0.0.1:{free_port()}", "t").list()
+        PasskeyManager(closed_url(), "t").list()

@@ -118,3 +118,19 @@ def test_failed_passkey_removes_the_new_user(make_cognito: Any) -> None:
     assert "kate" not in fake.users
     assert "DeleteUser" in fake.ops()
     assert "removed again" in " ".join(getattr(caught.value, "__notes__", []))
+
+
+def test_password_sign_in_retries_throttling(make_cognito: Any) -> None:
+    from cognito_passkey.client.cognito import RetryPolicy
+
+    fake = make_cognito()
+    fake.add_user("lee", "Lee-password-22")
+    fake.throttle["InitiateAuth"] = 2
+    pauses: list[float] = []
+    client = client_for(fake, retry=RetryPolicy(sleep=pauses.append, jitter=lambda: 1.0))
+    assert client.sign_in_password("lee", "Lee-password-22").id_token
+    assert pauses == [0.25, 0.5]
+    assert fake.ops().count("InitiateAuth") == 3
+    fake.throttle["InitiateAuth"] = 10
+    with pytest.raises(e.ThrottledError):
+        client.sign_in_password("lee", "Lee-password-22")

@@ -13,7 +13,7 @@ from cognito_passkey.client import PasskeyClient
 from cognito_passkey.client import errors as e
 from cognito_passkey.client.cognito import RetryPolicy, secret_hash, translate_client_error
 
-from .conftest import CLIENT_ID, POOL_ID, free_port
+from .conftest import CLIENT_ID, POOL_ID, closed_url
 
 OPTIONS = {"challenge": "Y2hhbGxlbmdl", "rpId": "example.com", "allowCredentials": []}
 S1 = "session-one-" + "x" * 24
@@ -294,7 +294,7 @@ def test_closed_port_is_a_network_error_without_retries(sleeps: Sleeps) -> None:
         user_pool_id=POOL_ID,
         client_id=CLIENT_ID,
         authenticator=RecordingAuthenticator(),
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        endpoint_url=closed_url(),
         retry=RetryPolicy(sleep=sleeps),
     )
     with pytest.raises(e.NetworkError, match="cannot reach"):

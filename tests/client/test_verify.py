@@ -10,7 +10,7 @@ from cognito_passkey.client import PasskeyClient
 from cognito_passkey.client.errors import NetworkError, TokenError, TokenExpiredError
 from cognito_passkey.client.verify import TokenVerifier, jwks_url
 
-from .conftest import CLIENT_ID, ISSUER, POOL_ID, REGION, JwksServer, SigningKey, free_port, mint
+from .conftest import CLIENT_ID, ISSUER, POOL_ID, REGION, JwksServer, SigningKey, closed_url, mint
 
 
 def verifier(server: JwksServer) -> TokenVerifier:
@@ -107,7 +107,7 @@ def test_unreachable_jwks_is_a_network_error(signing_key: SigningKey) -> None:
         user_pool_id=POOL_ID,
         client_id=CLIENT_ID,
         region=REGION,
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        endpoint_url=closed_url(),
     )
     with pytest.raises(NetworkError, match="JWKS"):
         check.verify(mint(signing_key))
@@ -126,3 +126,14 @@ def test_passkey_client_verify_token(jwks_server: JwksServer, signing_key: Signi
     assert client.verify_token(mint(signing_key, username="bob"))["cognito:username"] == "bob"
     client.verify_token(mint(signing_key, token_use="access"), token_use="access")
     assert jwks_server.fetches == 1
+
+
+def test_endpoint_from_the_aws_environment(
+    monkeypatch: pytest.MonkeyPatch, jwks_server: JwksServer, signing_key: SigningKey
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", jwks_server.url)
+    client = PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID)
+    assert client.endpoint_url == jwks_server.url
+    assert client.verify_token(mint(signing_key))["iss"] == ISSUER
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDP", "http://127.0.0.1:1")
+    assert PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID).endpoint_url.endswith(":1")

@@ -102,7 +102,15 @@ def test_stack_parameters_per_backend() -> None:
     assert loginid["LambdaRuntime"] == "python3.13"  # 3.10 is not a template choice
     assert loginid["LOGINIDPrivateKey"] == PEM
     assert loginid["FastSignIn"] == "false"
-    assert "RelyingPartyId" not in loginid
+    assert loginid["RelyingPartyId"] == "localhost"
+    assert "AllowedOrigins" not in loginid
+
+
+@pytest.mark.parametrize("backend", ["selfhosted", "loginid"])
+def test_local_runtime_follows_the_server_interpreter(backend: str) -> None:
+    assert deploying.lambda_runtime("3.11", backend) == "python3.11"
+    assert deploying.lambda_runtime("3.14", backend) == "python3.14"
+    assert deploying.lambda_runtime("3.9", backend) == "python3.13"
 
 
 def test_templates_are_the_packaged_ones() -> None:

@@ -226,6 +226,15 @@ def test_roles_are_least_privilege(name: str) -> None:
         assert "ManagedPolicyArns" not in role["Properties"]
         (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    if name in SELFHOSTED:
+        manage = template["Resources"]["ManagePasskeysRole"]["Properties"]["Policies"]
+        (table,) = [p for p in manage if p["PolicyName"] == "passkey-table"]
+        (statement,) = table["PolicyDocument"]["Statement"]
+        assert set(statement["Action"]) == {
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        }
     # The trigger that only decides (Define) gets nothing but its logs.
     define_role = template["Resources"]["DefineAuthRole"]["Properties"]["Policies"]
     assert [p["PolicyName"] for p in define_role] == ["logs"]

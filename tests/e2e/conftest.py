@@ -22,7 +22,7 @@ for folder in (HERE, HERE.parent):  # e2e_support, and the shared loginid_server
 
 @pytest.fixture(scope="session")
 def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAws]:
-    aws = LocalAws(tmp_path_factory.mktemp("local-aws"))
+    aws = LocalAws(tmp_path_factory.mktemp("local-aws"), stop_with_parent=True)
     aws.start()
     try:
         yield aws
@@ -35,31 +35,31 @@ def selfhosted(local_aws: LocalAws) -> Deployment:
     return local_aws.deploy(DeploySpec(stack_name="passkey-selfhosted"))
 
 
-def _load_loginid_server() -> Any:
-    if not (HERE.parent / "loginid_server.py").is_file():
-        pytest.skip("the LoginID-compatible test server (tests/loginid_server.py) is missing")
-    import loginid_server
-
-    return loginid_server
+LOGINID_RP_ID = "localhost"
+LOGINID_ORIGIN = "https://localhost"
 
 
 @pytest.fixture(scope="session")
-def loginid_server() -> Iterator[Any]:
-    module = _load_loginid_server()
-    with module.LoginIDServer() as server:
+def loginid_service() -> Iterator[Any]:
+    """The LoginID-compatible test server (tests/loginid_server.py) on 127.0.0.1."""
+    if not (HERE.parent / "loginid_server.py").is_file():
+        pytest.skip("the LoginID-compatible test server (tests/loginid_server.py) is missing")
+    from loginid_server import loginid_server
+
+    with loginid_server(rp_id=LOGINID_RP_ID, origins=(LOGINID_ORIGIN,)) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
-def loginid(local_aws: LocalAws, loginid_server: Any) -> Deployment:
+def loginid(local_aws: LocalAws, loginid_service: Any) -> Deployment:
     return local_aws.deploy(
         DeploySpec(
             backend="loginid",
             stack_name="passkey-loginid",
-            rp_id=loginid_server.rp_id,
-            origins=(loginid_server.origin,),
-            loginid_base_url=loginid_server.base_url,
-            loginid_private_key=loginid_server.private_key_pem,
+            rp_id=LOGINID_RP_ID,
+            origins=(LOGINID_ORIGIN,),
+            loginid_base_url=loginid_service.base_url,
+            loginid_private_key=loginid_service.tenant_key_pem,
         )
     )
 

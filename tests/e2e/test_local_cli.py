@@ -74,6 +74,8 @@ def test_server_runs_on_loopback_without_the_callers_credentials(
     assert b"AWS_SECRET_ACCESS_KEY=test" in environ
     assert b"BIND_HOST=127.0.0.1" in environ
     assert b"SFTP_ENABLED=0" in environ and b"IOT_MTLS_ENABLED=0" in environ
+    # Unpacked Lambdas go to the state directory, not the machine's /tmp.
+    assert f"TMPDIR={workspace['state'] / 'tmp'}".encode() in environ
 
 
 def test_up_again_keeps_the_running_stack(workspace: dict[str, Any]) -> None:
@@ -145,6 +147,7 @@ def test_main_cli_reaches_the_local_group(workspace: dict[str, Any]) -> None:
 
 
 def test_reset_empties_and_redeploys(workspace: dict[str, Any]) -> None:
+    assert list(workspace["state"].glob("tmp/ministack-lambda-*")), "Lambdas unpack here"
     result = run_local("reset", "--profile", "cli-e2e")
     assert result.exit_code == 0, result.output
     (summary,) = json.loads(result.stdout)
@@ -164,6 +167,8 @@ def test_down_stops_the_server(workspace: dict[str, Any]) -> None:
         not Path(f"/proc/{info.pid}").exists()
         or b"ministack" not in Path(f"/proc/{info.pid}/cmdline").read_bytes()
     )
+    assert list(workspace["state"].glob("tmp/ministack-lambda-*")) == []
+    assert not (workspace["state"] / "tmp").exists()
     status = run_local("status")
     assert status.exit_code == NOT_RUNNING_EXIT
     assert json.loads(status.stdout)["running"] is False

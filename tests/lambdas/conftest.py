@@ -4,13 +4,7 @@ endpoint for Cognito-shaped tokens, and an environment per backend."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,95 +16,27 @@ for folder in (HERE, HERE.parent):  # lambdas_support, and the shared loginid_se
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from lambdas_support import ORIGIN, RP_ID, TokenMint, jwks_server  # noqa: E402
-
-MINISTACK_VERSION = "1.5.33"
-
-
-def _ministack_python() -> str:
-    """ministack's interpreter: $COGNITO_PASSKEY_MINISTACK_PYTHON, or a venv in the cache dir.
-
-    ministack pins botocore, so it lives in a venv of its own, made once and reused.
-    """
-    given = os.environ.get("COGNITO_PASSKEY_MINISTACK_PYTHON")
-    if given:
-        return given
-    import platformdirs
-
-    venv = Path(platformdirs.user_cache_dir("cognito-passkey")) / f"ministack-{MINISTACK_VERSION}"
-    python = venv / "bin" / "python"
-    stamp = venv / ".installed"
-    if not stamp.exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                f"ministack=={MINISTACK_VERSION}",
-                "cryptography",
-                "boto3",
-            ],
-            check=True,
-        )
-        stamp.touch()
-    return str(python)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from lambdas_support import (  # noqa: E402
+    ORIGIN,
+    RP_ID,
+    TokenMint,
+    jwks_server,
+    make_table,
+    put_secret,
+)
 
 
 @pytest.fixture(scope="session")
 def ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A ministack on 127.0.0.1 for the whole session; yields its endpoint URL."""
-    port = _free_port()
-    state = tmp_path_factory.mktemp("ministack")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(state)),
-        "BIND_HOST": "127.0.0.1",
-        "GATEWAY_PORT": str(port),
-        "IOT_MTLS_ENABLED": "0",
-        "SFTP_ENABLED": "0",
-        "STATE_DIR": str(state),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-    }
-    log = (state / "ministack.log").open("wb")
-    process = subprocess.Popen(
-        [_ministack_python(), "-m", "ministack"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"ministack exited; see {state / 'ministack.log'}")
-            try:
-                urllib.request.urlopen(endpoint + "/_ministack/health", timeout=1).close()  # noqa: S310
-                break
-            except urllib.error.HTTPError:
-                break  # it answers: good enough
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("ministack did not start in 60 s") from None
-                time.sleep(0.2)
-        yield endpoint
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        log.close()
+    """A ministack on 127.0.0.1 for the whole session; yields its endpoint URL.
+
+    Started by the project's own launcher (its interpreter: $COGNITO_PASSKEY_MINISTACK_PYTHON,
+    or a virtual environment made once in the user cache).
+    """
+    from cognito_passkey.client.local import LocalAws
+
+    with LocalAws(tmp_path_factory.mktemp("local-aws")) as aws:
+        yield aws.endpoint
 
 
 @pytest.fixture(scope="session")
@@ -149,36 +75,6 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch, jwks_endpoint: str) -> Iterator[
     _reset_caches()
 
 
-def make_table(endpoint: str) -> str:
-    import boto3
-
-    name = f"passkeys-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    client.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1})
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
-    )
-    return name
-
-
 @pytest.fixture
 def selfhosted(lambda_env: pytest.MonkeyPatch, ministack: str) -> Iterator[dict[str, Any]]:
     """The self-hosted backend's environment on a fresh table; yields the settings used."""
@@ -198,21 +94,6 @@ def selfhosted(lambda_env: pytest.MonkeyPatch, ministack: str) -> Iterator[dict[
         lambda_env.setenv(name, value)
     _reset_caches()
     yield values
-
-
-def put_secret(endpoint: str, value: str) -> str:
-    import boto3
-
-    name = f"loginid-key-{uuid.uuid4().hex[:8]}"
-    client = boto3.client(
-        "secretsmanager",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    client.create_secret(Name=name, SecretString=value)
-    return name
 
 
 @pytest.fixture

@@ -42,6 +42,17 @@ ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{POOL_ID}"
 # Trigger events, shaped as the AWS developer guide documents them -------------------------
 
 
+_EMPTY_RESPONSES = {  # Cognito sends every response field, as null
+    "DefineAuthChallenge_Authentication": ("challengeName", "issueTokens", "failAuthentication"),
+    "CreateAuthChallenge_Authentication": (
+        "publicChallengeParameters",
+        "privateChallengeParameters",
+        "challengeMetadata",
+    ),
+    "VerifyAuthChallengeResponse_Authentication": ("answerCorrect",),
+}
+
+
 def _base(trigger_source: str, username: str, request: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": "1",
@@ -51,7 +62,7 @@ def _base(trigger_source: str, username: str, request: dict[str, Any]) -> dict[s
         "userName": username,
         "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": CLIENT_ID},
         "request": request,
-        "response": {},
+        "response": dict.fromkeys(_EMPTY_RESPONSES[trigger_source]),
     }
 
 
@@ -345,7 +356,9 @@ def jwks_server(mint: TokenMint) -> Iterator[str]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -435,3 +448,51 @@ def create_metadata(**preferences: Any) -> dict[str, str]:
     if preferences:
         metadata["attestation_options"] = json.dumps(preferences)
     return metadata
+
+
+# Local AWS resources -----------------------------------------------------------------------
+
+
+def make_table(endpoint: str) -> str:
+    import boto3
+
+    name = f"passkeys-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    client.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1})
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    return name
+
+
+def put_secret(endpoint: str, value: str) -> str:
+    import boto3
+
+    name = f"loginid-key-{uuid.uuid4().hex[:8]}"
+    client = boto3.client(
+        "secretsmanager",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    client.create_secret(Name=name, SecretString=value)
+    return name

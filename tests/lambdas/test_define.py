@@ -13,6 +13,15 @@ ISSUE = {"issueTokens": True, "failAuthentication": False}
 FAIL = {"issueTokens": False, "failAuthentication": True}
 
 P_TRUE = session_entry("AUTH_PARAMS", True)
+
+
+def decision(response: dict[str, Any]) -> dict[str, Any]:
+    """The response without the fields Cognito sent as null and the trigger left alone."""
+    assert isinstance(response["issueTokens"], bool)
+    assert isinstance(response["failAuthentication"], bool)
+    return {k: v for k, v in response.items() if v is not None}
+
+
 P_FALSE = session_entry("AUTH_PARAMS", False)
 
 
@@ -50,15 +59,16 @@ def test_state_table(
     session: list[dict[str, Any]], metadata: dict[str, str] | None, expected: dict[str, Any]
 ) -> None:
     response = handler(define_event("alice", session, metadata=metadata))["response"]
-    assert response == expected
+    assert decision(response) == expected
 
 
 def test_unknown_users_are_asked_but_never_get_tokens(capsys: pytest.CaptureFixture[str]) -> None:
-    assert handler(define_event("ghost", [], user_not_found=True))["response"] == ASK
-    assert handler(define_event("ghost", [P_FALSE], user_not_found=True))["response"] == ASK
+    assert decision(handler(define_event("ghost", [], user_not_found=True))["response"]) == ASK
+    response = handler(define_event("ghost", [P_FALSE], user_not_found=True))["response"]
+    assert decision(response) == ASK
     for session in ([P_TRUE], [P_FALSE, session_entry("FIDO2_GET", True)]):
         response = handler(define_event("ghost", session, user_not_found=True))["response"]
-        assert response == FAIL
+        assert decision(response) == FAIL
     assert rejections(capsys.readouterr().out) == ["user_not_found", "user_not_found"]
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
+from typing import Any
 
 import jwt
 import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.lambdas import runtime
-from cognito_passkey.lambdas.backends.loginid import normalize_pem
+from cognito_passkey.lambdas.backends.service_token import normalize_pem
 from lambdas_support import (
     FAST,
     GET,
@@ -23,6 +23,7 @@ from lambdas_support import (
     create_metadata,
     forge_assertion,
     forge_attestation,
+    put_secret,
     rejections,
 )
 from loginid_server import LoginIdServer
@@ -185,10 +186,16 @@ def test_the_wrong_tenant_key_is_refused(
 ) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    register(SoftAuthenticator(), mint, "alice")
+    authenticator = SoftAuthenticator()
+    register(authenticator, mint, "alice")
     loginid.tenant_key = ec.generate_private_key(ec.SECP256R1())  # the tenant rotated its key
     capsys.readouterr()
-    assert sign_in(SoftAuthenticator(), "alice").outcome == "failed"
+    loop = CognitoLoop("alice")
+    loop.start()
+    options = json.loads((loop.respond("AUTH_PARAMS", GET) or {})["public_key"])
+    assert options["allowCredentials"]  # a decoy: the sign-in cannot succeed
+    loop.respond(assertion_answer(forge_assertion(options, ForgedCredential()), options), GET)
+    assert loop.outcome == "failed"
     assert "backend_rejected" in rejections(capsys.readouterr().out)
 
 
@@ -204,13 +211,16 @@ def test_the_api_key_form(lambda_env: pytest.MonkeyPatch, mint: TokenMint) -> No
         assert sign_in(authenticator, "alice").outcome == "tokens"
         lambda_env.setenv("LOGINID_API_KEY_ID", "wrong-key")
         runtime.reset()
-        assert sign_in(authenticator, "alice").outcome == "failed"
+        loop = CognitoLoop("alice")
+        loop.start()
+        options = json.loads((loop.respond("AUTH_PARAMS", GET) or {})["public_key"])
+        loop.respond(assertion_answer(forge_assertion(options, ForgedCredential()), options), GET)
+        assert loop.outcome == "failed"
+        assert server.authorizations[-1] == "Basic d3Jvbmcta2V5Og"
 
 
-def test_snake_case_errors_are_understood(
-    lambda_env: pytest.MonkeyPatch, ministack: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from conftest import put_secret
+def test_snake_case_errors_are_understood(lambda_env: pytest.MonkeyPatch, ministack: str) -> None:
+    from cognito_passkey.lambdas.errors import Rejected
 
     with LoginIdServer(rp_id=RP_ID, origins=(ORIGIN,), error_style="snake") as server:
         secret = put_secret(ministack, server.tenant_key_pem)  # real newlines work too
@@ -222,14 +232,14 @@ def test_snake_case_errors_are_understood(
         }.items():
             lambda_env.setenv(name, value)
         runtime.reset()
-        from cognito_passkey.lambdas.errors import Rejected
-
+        backend: Any = runtime.backend()
         with pytest.raises(Rejected) as caught:
-            runtime.backend().list_passkeys("nobody")
-        assert caught.value.reason != "backend_rejected" or "passkey" in caught.value.detail
-        loop = CognitoLoop("nobody")
-        loop.start()
-        assert "user_not_found" in capsys.readouterr().out
+            backend._call("POST", "/fido2/v2/auth/init", backend._user_body("nobody"))
+        assert caught.value.reason == "backend_rejected"
+        assert caught.value.detail.endswith("404 user_not_found")
+        with pytest.raises(Rejected) as caught:
+            backend.rename_passkey("nobody", "AAAA", "name")
+        assert caught.value.reason == "unknown_credential"
 
 
 def test_passkey_management_through_loginid(loginid: LoginIdServer, mint: TokenMint) -> None:
@@ -248,7 +258,7 @@ def test_passkey_management_through_loginid(loginid: LoginIdServer, mint: TokenM
     assert backend.list_passkeys("alice") == []
 
 
-def test_the_secret_is_fetched_once_per_container(loginid: LoginIdServer) -> None:
+def test_the_key_is_loaded_once_per_container(loginid: LoginIdServer) -> None:
     from cognito_passkey.lambdas.backends.loginid import LoginIdBackend
 
     calls = []
@@ -260,25 +270,26 @@ def test_the_secret_is_fetched_once_per_container(loginid: LoginIdServer) -> Non
     backend = LoginIdBackend(runtime.settings(), load_secret=load)
     for name in ("a", "b", "c"):
         backend.begin_authentication(name)
-    assert len(calls) == 3  # handed to powertools' cache, which keeps it (max_age)
-    from cognito_passkey.lambdas.backends import loginid as module
+    assert len(calls) == 1
 
-    fetched = []
-    real = module.fetch_secret
 
-    def counting(name: str) -> str:
-        fetched.append(name)
-        return real(name)
+def test_the_secret_is_cached_by_powertools(loginid: LoginIdServer, ministack: str) -> None:
+    import boto3
 
-    backend = LoginIdBackend(runtime.settings(), load_secret=counting)
-    start = time.perf_counter()
-    for name in ("a", "b", "c"):
-        backend.begin_authentication(name)
-    assert time.perf_counter() - start < 30
-    from aws_lambda_powertools.utilities import parameters
-
-    provider = parameters.secrets.DEFAULT_PROVIDERS.get("secrets")
-    assert provider is not None and provider.store  # cached by powertools
+    backend: Any = runtime.backend()
+    backend.begin_authentication("a")
+    boto3.client(
+        "secretsmanager",
+        endpoint_url=ministack,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    ).delete_secret(
+        SecretId=runtime.settings().loginid_secret_name, ForceDeleteWithoutRecovery=True
+    )
+    backend._tokens._token = ""  # force a fresh signature: the key comes from the cache
+    backend.begin_authentication("b")
+    assert backend._tokens._token
 
 
 @pytest.mark.parametrize(
