@@ -7,7 +7,6 @@ when it does not, so scripts can test it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -214,8 +213,8 @@ def reset(
     _emit(summaries)
 
 
-def main() -> None:  # pragma: no cover - convenience entry for running the group alone
-    local(prog_name=os.environ.get("COGNITO_PASSKEY_PROG", "cognito-passkey local"))
+def main() -> None:  # pragma: no cover - ``python -m cognito_passkey.client.local.cli``
+    local(prog_name="cognito-passkey local")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -242,3 +242,67 @@ def test_roles_are_least_privilege(name: str) -> None:
         assert "dynamodb" not in repr(statements(template))
     else:
         assert "secretsmanager" not in repr(statements(template))
+
+
+SAMPLE_PARAMETERS = {
+    "RelyingPartyId": "example.com",
+    "RelyingPartyName": "Example",
+    "AllowedOrigins": "https://example.com,android:apk-key-hash:abc",
+    "UserVerification": "preferred",
+    "FastSignIn": "true",
+    "ChallengeTtlSeconds": "300",
+    "LogLevel": "INFO",
+    "LOGINIDBaseURL": "https://app1.api.loginid.io",
+    "LOGINIDApiKeyID": "",
+    "CognitoUserPoolID": "eu-west-1_AbCdEf123",
+    "CognitoAppClientIDs": ["client1", "client2"],
+}
+SAMPLE_REFS = {
+    "PasskeyTable": "stack-PasskeyTable-ABC",
+    "LoginIDPrivateKeySecret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:key",
+    "UserPool": "eu-west-1_AbCdEf123",
+    "UserPoolClient": "client1",
+}
+
+
+def resolve(value: Any, conditions: dict[str, bool]) -> Any:
+    """Enough of CloudFormation's intrinsic functions to evaluate an environment block."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((function, argument),) = value.items()
+        if function == "Ref":
+            if argument == "AWS::NoValue":
+                return None
+            return SAMPLE_PARAMETERS.get(argument, SAMPLE_REFS.get(argument))
+        if function == "Fn::If":
+            name, when_true, when_false = argument
+            return resolve(when_true if conditions[name] else when_false, conditions)
+        if function == "Fn::Join":
+            separator, items = argument
+            return separator.join(resolve(items, conditions))
+    return value
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_function_environments_satisfy_the_lambdas_settings(name: str) -> None:
+    """Every function's environment, with sample parameters, passes the Lambdas' own checks."""
+    from cognito_passkey.lambdas.config import load_settings
+
+    template = load(name)
+    conditions = {
+        "HasApiKeyId": False,
+        "HasRelyingPartyId": True,
+        "WantClientSecret": False,
+    }
+    for logical_id, function in resources_of(template, "AWS::Lambda::Function").items():
+        raw = function["Properties"]["Environment"]["Variables"]
+        env = {k: resolve(v, conditions) for k, v in raw.items()}
+        env = {k: str(v) for k, v in env.items() if v is not None}
+        assert all(v not in ("None", "") for v in env.values()), (logical_id, env)
+        if logical_id == "DefineAuthFunction":
+            continue  # Define decides from the event alone
+        settings = load_settings(env)
+        if logical_id == "ManagePasskeysFunction":
+            assert settings.user_pool_id == "eu-west-1_AbCdEf123"
+            assert settings.client_ids[:1] == ("client1",)
+        if name in SELFHOSTED:
+            assert settings.allowed_origins == ("https://example.com", "android:apk-key-hash:abc")
