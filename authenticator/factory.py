@@ -7,6 +7,8 @@ memory, for throwaway runs).
 
 from __future__ import annotations
 
+import os
+
 from .base import Authenticator
 from .errors import AuthenticatorError
 
@@ -42,7 +44,8 @@ def open_authenticator(
         from .interaction import TerminalInteraction
         from .software import SoftAuthenticator
 
-        path = spec[len(SOFT_PREFIX) :].strip()
+        # A shell leaves "~" in "soft:~/key.json" alone, so expand it here.
+        path = os.path.expanduser(spec[len(SOFT_PREFIX) :].strip())
         interaction = TerminalInteraction(
             interactive=bool(interactive), pin=pin, announce_touch=False
         )

@@ -53,6 +53,17 @@ def test_soft_spec_persists_and_encrypts(
         open_authenticator(f"soft:{path}")
 
 
+def test_soft_spec_expands_the_home_directory(
+    tmp_path: Path, rp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    auth = open_authenticator("soft:~/qa-key.json")
+    options, state = rp.registration_options(user_verification="required")
+    rp.register(state, auth.create(options, rp_id="example.com"))
+    assert (tmp_path / "qa-key.json").is_file()
+    assert not Path("~").exists()
+
+
 def test_soft_in_memory_with_a_pin(rp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COGNITO_PASSKEY_PIN", raising=False)
     from cognito_passkey.authenticator.soft import AuthenticatorConfig, MemoryCredentialStore
