@@ -1,8 +1,9 @@
 """open_authenticator: an Authenticator from a short spec (config, CLI flag).
 
 ``usb`` (the default) drives plugged-in security keys; ``soft:PATH`` the
-software authenticator with its store at PATH (``soft:`` alone keeps it in
-memory, for throwaway runs).
+software authenticator with its store at PATH. ``soft:`` with no path is refused:
+a passkey registered into memory would be lost with the process. Code that wants a
+throwaway key builds ``SoftAuthenticator()`` directly.
 """
 
 from __future__ import annotations
@@ -46,11 +47,17 @@ def open_authenticator(
 
         # A shell leaves "~" in "soft:~/key.json" alone, so expand it here.
         path = os.path.expanduser(spec[len(SOFT_PREFIX) :].strip())
+        if not path:
+            # An in-memory store would forget a passkey registered with it, leaving the
+            # account with a credential nobody holds: a store file is required here.
+            raise AuthenticatorError(
+                "'soft:' needs the path of a key store file, e.g. 'soft:~/qa-key.json'."
+            )
         interaction = TerminalInteraction(
             interactive=bool(interactive), pin=pin, announce_touch=False
         )
         return SoftAuthenticator(
-            path or None,
+            path,
             passphrase=passphrase,
             origin=origin,
             allow_app_origin=allow_app_origin,

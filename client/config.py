@@ -261,9 +261,23 @@ def _read(target: Path) -> configparser.RawConfigParser:
     try:
         parser.read_string(text, source=str(target))
     except configparser.Error as exc:
+        # Not chained: configparser quotes the offending line, which may hold the client
+        # secret, and a --debug traceback would print it.
         first_line = str(exc).splitlines()[0]
-        raise ConfigurationError(f"config file {target} is malformed: {first_line}") from exc
+        raise ConfigurationError(
+            f"config file {target} is malformed: {first_line}{_line_of(exc, first_line)}"
+        ) from None
     return parser
+
+
+def _line_of(exc: configparser.Error, message: str) -> str:
+    """Where the first problem is (the line number only, never the line's text)."""
+    if "[line" in message:
+        return ""
+    lineno = getattr(exc, "lineno", None)
+    if lineno is None and isinstance(exc, configparser.ParsingError) and exc.errors:
+        lineno = exc.errors[0][0]
+    return f" (line {lineno})" if isinstance(lineno, int) else ""
 
 
 def _lock(target: Path) -> FileLock:

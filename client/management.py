@@ -68,6 +68,16 @@ class Passkey:
         }
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: the access token must not travel to another address."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect())
+
+
 def _opt_str(value: object) -> str | None:
     return None if value is None else str(value)
 
@@ -121,7 +131,7 @@ class PasskeyManager:
             self.base_url + path, data=data, method=method, headers=headers
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as reply:  # noqa: S310
+            with _opener.open(request, timeout=self.timeout) as reply:
                 raw = reply.read(MAX_REPLY_BYTES)
         except urllib.error.HTTPError as exc:
             raise _error_from(exc) from None

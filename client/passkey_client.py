@@ -21,6 +21,7 @@ from cognito_passkey.client.errors import (
     CodeMismatchError,
     ConfigurationError,
     PasskeyClientError,
+    ProtocolError,
     UnexpectedChallengeError,
     UserNotConfirmedError,
 )
@@ -342,6 +343,13 @@ class PasskeyClient:
 
     def _rp_id_for(self, from_options: object) -> str:
         if isinstance(from_options, str) and from_options:
+            # A configured RP ID is a promise about whose passkeys may be used: options
+            # naming another RP are refused, or any server could ask for any site's passkey.
+            if self.rp_id and _rp_key(from_options) != _rp_key(self.rp_id):
+                raise ProtocolError(
+                    f"the challenge asks for a passkey of RP {from_options!r}, but this "
+                    f"client is configured for RP {self.rp_id!r}; refusing to use it"
+                )
             return from_options
         if self.rp_id:
             return self.rp_id
@@ -366,6 +374,10 @@ def add_note(exc: BaseException, note: str) -> None:
         except AttributeError:
             return
     notes.append(note)
+
+
+def _rp_key(rp_id: str) -> str:
+    return rp_id.strip().rstrip(".").lower()
 
 
 def _require_username(username: str) -> None:

@@ -12,7 +12,7 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cognito_passkey.lambdas import dialect, errors
@@ -36,7 +36,7 @@ class Assertion:
     credential_id: bytes
     client_data: CollectedClientData
     authenticator_data: AuthenticatorData
-    signature: bytes
+    signature: bytes = field(repr=False)
     user_handle: bytes | None
 
     def to_json(self) -> dict[str, Any]:
@@ -66,7 +66,7 @@ class Attestation:
     client_data: CollectedClientData
     attestation_object: AttestationObject
     transports: tuple[str, ...]
-    id_token: str
+    id_token: str = field(repr=False)  # a bearer credential: never in a log line
 
     def to_json(self) -> dict[str, Any]:
         """RegistrationResponseJSON, as python-fido2's server takes it."""

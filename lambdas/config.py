@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -31,7 +31,7 @@ class Settings:
     # loginid
     loginid_base_url: str = ""
     loginid_secret_name: str = ""
-    loginid_api_key_id: str = ""
+    loginid_api_key_id: str = field(default="", repr=False)  # the Basic credential itself
     loginid_app_id: str = ""
     # selfhosted
     table_name: str = ""

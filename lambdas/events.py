@@ -41,7 +41,8 @@ class TriggerContext:
     user_name: str
     client_id: str
     user_not_found: bool
-    client_metadata: Mapping[str, str] = field(default_factory=dict)
+    # May carry the user's ID token (add-passkey): kept out of repr like every credential.
+    client_metadata: Mapping[str, str] = field(default_factory=dict, repr=False)
     user_attributes: Mapping[str, str] = field(default_factory=dict)
 
 

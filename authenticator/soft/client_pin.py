@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import IntEnum, IntFlag
 from threading import Event
 from typing import Any, Final
@@ -50,7 +50,7 @@ SUPPORTED_PERMISSIONS: Final = int(Permission.MAKE_CREDENTIAL | Permission.GET_A
 
 @dataclass
 class _Token:
-    value: bytes
+    value: bytes = field(repr=False)  # the pinUvAuthToken
     protocol: int
     permissions: int
     rp_id: str | None

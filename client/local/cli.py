@@ -22,7 +22,12 @@ from cognito_passkey.client.local.deploy import (
     Deployment,
     DeploySpec,
 )
-from cognito_passkey.client.local.local_aws import DEFAULT_PROFILE, ENV_STATE_DIR, LocalAws
+from cognito_passkey.client.local.local_aws import (
+    DEFAULT_PROFILE,
+    ENV_STATE_DIR,
+    LocalAws,
+    default_state_dir,
+)
 
 NOT_RUNNING_EXIT = 3
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -211,6 +216,114 @@ def reset(
             summaries.append(_summary(deployment, path, profile))
     click.echo(f"reset; {len(summaries)} stack(s) deployed again", err=True)
     _emit(summaries)
+
+
+@local.command("demo")
+@_state_dir_option
+@click.option("--username", default=None, help="User to create (default: a fresh demo-<hex>).")
+@click.option(
+    "--profile",
+    default=DEFAULT_PROFILE,
+    show_default=True,
+    help="Client profile to write, for trying the CLI by hand afterwards.",
+)
+@click.option("--no-profile", is_flag=True, help="Do not write a client profile.")
+@click.option("--stack-name", default="cognito-passkey", show_default=True, help="Stack name.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: also print a summary (steps, timings, public claims) on stdout.",
+)
+def demo(
+    state_dir: Path | None,
+    username: str | None,
+    profile: str,
+    no_profile: bool,
+    stack_name: str,
+    output: str,
+) -> None:
+    """Run the whole story on the local AWS: deploy, sign up, passkey, sign in, verify.
+
+    Starts the local AWS (or reuses the running one), deploys the self-hosted stack, creates
+    a user, signs in with a password, adds a passkey from the software authenticator, signs
+    in with it (2-call dialect, then 3-call for comparison), verifies the ID token against
+    the pool's JWKS and refreshes. Each step goes to stderr with its time; no password,
+    token or key is ever printed. The stack stays up for trying the CLI by hand.
+    """
+    from cognito_passkey.client import exit_codes
+    from cognito_passkey.client.local.demo import DemoStepError, StepResult, run_demo
+
+    def report(step: StepResult) -> None:
+        mark = "ok  " if step.ok else "FAIL"
+        line = f"[{mark}] {step.ms:8.0f} ms  {step.name}"
+        if step.ok and step.detail:
+            line += f": {step.detail}"
+        click.echo(line, err=True)
+
+    aws = LocalAws(state_dir)
+    click.echo(f"cognito-passkey demo on the local AWS ({aws.state_dir})", err=True)
+    try:
+        result = run_demo(
+            aws,
+            username=username,
+            stack_name=stack_name,
+            profile=None if no_profile else profile,
+            report=report,
+            echo=True,
+        )
+    except DemoStepError as exc:
+        cause = exc.__cause__ or exc
+        click.echo(f"error: {exc} (server log: {aws.state_dir / 'ministack.log'})", err=True)
+        raise click.exceptions.Exit(exit_codes.for_exception(cause) or 1) from None
+    total = sum(step.ms for step in result.steps)
+    click.echo(f"All {len(result.steps)} steps passed in {total / 1000:.1f} s.", err=True)
+    commands = next_commands(result.username, None if no_profile else profile, aws.state_dir)
+    click.echo("", err=True)
+    if not no_profile:
+        click.echo("The stack is still up. Try the CLI by hand:", err=True)
+        for command in commands["try"]:
+            click.echo(f"  {command}", err=True)
+    click.echo("Stop the local AWS (its data goes with it):", err=True)
+    click.echo(f"  {commands['stop']}", err=True)
+    if output == "json":
+        _emit({**result.to_dict(), "next_commands": commands})
+
+
+def next_commands(username: str, profile: str | None, state_dir: Path) -> dict[str, Any]:
+    """Exact commands to carry on after the demo, runnable from the caller's directory."""
+    import shlex
+
+    program = _program()
+    state = (
+        "" if state_dir == default_state_dir() else f" --state-dir {shlex.quote(str(state_dir))}"
+    )
+    tried = []
+    if profile:
+        on = f"--profile {shlex.quote(profile)}"
+        tried = [
+            f"{program} sign-in {shlex.quote(username)} {on}",
+            f"{program} token {on}",
+            f"{program} passkeys list {on}",
+        ]
+    return {"try": tried, "stop": f"{program} local down{state}"}
+
+
+def _program() -> str:
+    """``cognito-passkey`` if that is what PATH finds, else the path this one runs from."""
+    import shlex
+    import shutil
+    import sys
+
+    running = Path(sys.argv[0]).absolute() if sys.argv and sys.argv[0] else None
+    found = shutil.which("cognito-passkey")
+    if running is None or running.name != "cognito-passkey":
+        return "cognito-passkey"
+    if found and Path(found).resolve() == running.resolve():
+        return "cognito-passkey"
+    return shlex.quote(str(running))
 
 
 def main() -> None:  # pragma: no cover - ``python -m cognito_passkey.client.local.cli``

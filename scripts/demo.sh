@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The main job end to end on the local default, no AWS account needed: set up .venv, start
+# the local AWS (state in <repo>/.local-aws), deploy the self-hosted stack and run a passkey's
+# whole life through it (`cognito-passkey local demo`). Works from any directory; extra
+# arguments go to the demo (for example --username alice or -o json).
+# The stack stays up afterwards; `cognito-passkey local down` stops it.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+echo "setting up $root/.venv (the first run installs the packages) ..." >&2
+bash "$root/scripts/bootstrap.sh"
+exec "$root/.venv/bin/cognito-passkey" local demo --state-dir "$root/.local-aws" "$@"
