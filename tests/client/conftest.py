@@ -1,6 +1,9 @@
-"""Fixtures for the client tests: an RSA signing key, a JWKS server, token minting.
+"""Fixtures for the client tests: isolated config and cache, and, for forged-token edge
+cases only, an RSA test key with a JWKS server of our own and token minting.
 
-Servers bind 127.0.0.1 on a free port and are shut down by their fixture.
+The user pools the client talks to are the real local AWS (``stack_fixtures``: one
+ministack per session, the real trigger Lambdas). Servers bind 127.0.0.1 on a free port
+and are shut down by their fixture.
 """
 
 from __future__ import annotations
@@ -133,30 +136,6 @@ def jwks_server(signing_key: SigningKey) -> Iterator[JwksServer]:
         running.stop()
 
 
-@pytest.fixture
-def make_cognito(signing_key: SigningKey) -> Iterator[Any]:
-    """Start fake user pools on 127.0.0.1: ``make_cognito(fast_signin=False, ...)``."""
-    from .fake_cognito import FakeCognito
-
-    started: list[Loopback] = []
-
-    def start(**options: Any) -> FakeCognito:
-        fake = FakeCognito(
-            pool_id=POOL_ID,
-            client_id=CLIENT_ID,
-            region=REGION,
-            private_key=signing_key.private,
-            kid=signing_key.kid,
-            **options,
-        )
-        started.append(fake.serve())
-        return fake
-
-    yield start
-    for running in started:
-        running.stop()
-
-
 @pytest.fixture(autouse=True)
 def _isolated_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
@@ -188,20 +167,3 @@ def _isolated_dirs(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(base / "aws-credentials"))
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_COGNITO_IDP"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def make_management() -> Iterator[Any]:
-    """Start passkey management APIs on 127.0.0.1: ``make_management(token)``."""
-    from .management_fake import ManagementFake
-
-    started: list[Loopback] = []
-
-    def start(token: str) -> ManagementFake:
-        fake = ManagementFake(token)
-        started.append(fake.serve())
-        return fake
-
-    yield start
-    for running in started:
-        running.stop()

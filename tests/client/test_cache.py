@@ -1,22 +1,26 @@
-"""The token cache on disk and the cache > refresh > passkey order."""
+"""The token cache on disk, and the cache > refresh > passkey order against the real local
+user pool (a cache hit with the pool unreachable, a refresh before the key)."""
 
 from __future__ import annotations
 
 import json
 import stat
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import PasskeyClient, Tokens
 from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.errors import AuthenticationError, ConfigurationError
+from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.session import obtain_tokens
+from stack_fixtures import PASSWORD, SecretClient, create_user, passkey_client, unique_username
 
 from .conftest import CLIENT_ID, POOL_ID, closed_url
-from .fake_cognito import ORIGIN, RP_ID, FakeCognito
+from .pools import enrol
+from .wire import Wire
 
 KEY = CacheKey(profile="default", user_pool_id=POOL_ID, client_id=CLIENT_ID)
 
@@ -95,26 +99,37 @@ def test_default_dir_follows_the_environment(
     assert TokenCache().directory == tmp_path / "elsewhere"
 
 
-def offline_client(authenticator: Any) -> PasskeyClient:
+def offline_client(authenticator: Any, deployment: Deployment | None = None) -> PasskeyClient:
     """A client whose endpoint is a closed port: any network use fails."""
     return PasskeyClient(
-        user_pool_id=POOL_ID,
-        client_id=CLIENT_ID,
+        user_pool_id=deployment.user_pool_id if deployment else POOL_ID,
+        client_id=deployment.client_id if deployment else CLIENT_ID,
         authenticator=authenticator,
         endpoint_url=closed_url(),
-        rp_id=RP_ID,
+        rp_id="localhost",
     )
 
 
-def test_valid_cache_needs_no_network_and_no_key(tmp_path: Path) -> None:
+def key_for(deployment: Deployment, client_id: str | None = None) -> CacheKey:
+    return CacheKey("default", deployment.user_pool_id, client_id or deployment.client_id)
+
+
+def test_valid_cache_needs_no_network_and_no_key(
+    tmp_path: Path, selfhosted: Deployment, password_user: str
+) -> None:
+    issued = passkey_client(selfhosted).sign_in_password(password_user, PASSWORD)
     cache = TokenCache(tmp_path)
-    cache.save(KEY, "alice", tokens())
-    key = NoKey()
-    got = obtain_tokens(offline_client(key), cache, KEY, "alice")
-    assert got.source == "cache" and got.tokens.id_token == "id.x.y"
-    got = obtain_tokens(offline_client(key), cache, KEY, None)
-    assert got.username == "alice"
-    assert key.asked == 0
+    key = key_for(selfhosted)
+    cache.save(key, password_user, issued)
+    no_key = NoKey()
+    offline = offline_client(no_key, selfhosted)  # the pool is unreachable from here on
+    got = obtain_tokens(offline, cache, key, password_user)
+    assert got.source == "cache" and got.tokens == issued
+    got = obtain_tokens(offline, cache, key, None)
+    assert got.username == password_user and got.tokens.id_token == issued.id_token
+    assert no_key.asked == 0
+    claims = passkey_client(selfhosted).verify_token(got.tokens.id_token)
+    assert claims["cognito:username"] == password_user
 
 
 def test_token_inside_the_skew_margin_is_not_used(tmp_path: Path) -> None:
@@ -124,53 +139,59 @@ def test_token_inside_the_skew_margin_is_not_used(tmp_path: Path) -> None:
         obtain_tokens(offline_client(NoKey()), cache, KEY, "alice", use_key=False)
 
 
-def fake_client(fake: FakeCognito, authenticator: Any) -> PasskeyClient:
-    return PasskeyClient(
-        user_pool_id=POOL_ID,
-        client_id=CLIENT_ID,
-        authenticator=authenticator,
-        endpoint_url=fake.url,
-        origin=ORIGIN,
-        rp_id=RP_ID,
-        client_secret=fake.client_secret,
-    )
-
-
-@pytest.mark.parametrize("secret", [None, "sekrit"])
+@pytest.mark.parametrize("with_secret", [False, True], ids=["public", "secret"])
 def test_expired_token_is_refreshed_before_the_key(
-    make_cognito: Any, tmp_path: Path, secret: str | None
+    selfhosted_secret_client: SecretClient, idp: Any, tmp_path: Path, with_secret: bool
 ) -> None:
-    fake = make_cognito(client_secret=secret)
-    user = fake.add_user("alice")
-    issued = fake.issue(user, lifetime=-5)
+    app = selfhosted_secret_client
+    deployment = app.deployment
+    options = (
+        {"client_id": app.client_id, "client_secret": app.client_secret} if with_secret else {}
+    )
+    username = unique_username("refresh-")
+    create_user(idp, deployment, username, PASSWORD)
+    issued = passkey_client(deployment, **options).sign_in_password(username, PASSWORD)
+    stale = replace(issued, expires_at=int(time.time()) - 5)
     cache = TokenCache(tmp_path)
-    stale = Tokens.from_authentication_result(issued)
-    cache.save(KEY, "alice", stale)
-    key = NoKey()
-    got = obtain_tokens(fake_client(fake, key), cache, KEY, "alice")
+    key = key_for(deployment, options.get("client_id"))
+    cache.save(key, username, stale)
+
+    no_key = NoKey()
+    client = passkey_client(deployment, no_key, **options)
+    wire = Wire(client.api.client)
+    got = obtain_tokens(client, cache, key, username)
     assert got.source == "refresh"
-    assert key.asked == 0
-    assert got.tokens.refresh_token == issued["RefreshToken"]
-    assert fake.ops() == ["InitiateAuth"]
-    assert fake.calls[0][1]["AuthFlow"] == "REFRESH_TOKEN_AUTH"
-    saved = cache.load(KEY, "alice")
+    assert no_key.asked == 0
+    assert got.tokens.refresh_token == issued.refresh_token
+    assert got.tokens.expires_at > time.time() + 60
+    assert client.verify_token(got.tokens.id_token)["cognito:username"] == username
+    assert wire.ops() == ["InitiateAuth"]
+    assert wire.calls[0].request["AuthFlow"] == "REFRESH_TOKEN_AUTH"
+    assert ("SECRET_HASH" in wire.calls[0].request["AuthParameters"]) is with_secret
+    saved = cache.load(key, username)
     assert saved is not None and saved.tokens.id_token == got.tokens.id_token
-    assert json.loads(json.dumps(saved.tokens.to_dict()))["refresh_token"] == issued["RefreshToken"]
+    assert json.loads(json.dumps(saved.tokens.to_dict()))["refresh_token"] == issued.refresh_token
 
 
-def test_failed_refresh_falls_back_to_the_key(make_cognito: Any, tmp_path: Path) -> None:
-    fake = make_cognito()
-    auth = SoftAuthenticator()
-    client = fake_client(fake, auth)
-    user = fake.add_user("alice")
-    client.add_passkey("alice", fake.issue(user)["IdToken"])
+def test_failed_refresh_falls_back_to_the_key(
+    selfhosted: Deployment, idp: Any, tmp_path: Path
+) -> None:
+    client = passkey_client(selfhosted)
+    username, added = enrol(client, idp, selfhosted)
+    client.sign_out(added.access_token, refresh_token=added.refresh_token)  # revoked for real
     cache = TokenCache(tmp_path)
-    cache.save(KEY, "alice", tokens(expires_in=-10, refresh="rt-revoked"))
+    key = key_for(selfhosted)
+    cache.save(key, username, replace(added, expires_at=int(time.time()) - 10))
     notes: list[str] = []
-    got = obtain_tokens(client, cache, KEY, "alice", notify=notes.append)
+    wire = Wire(client.api.client)
+    got = obtain_tokens(client, cache, key, username, notify=notes.append)
     assert got.source == "passkey"
     assert notes and "refresh failed" in notes[0]
-    assert client.verify_token(got.tokens.id_token)["cognito:username"] == "alice"
+    assert wire.calls[0].request["AuthFlow"] == "REFRESH_TOKEN_AUTH"
+    assert wire.calls[1].request["AuthFlow"] == "CUSTOM_AUTH"
+    assert client.verify_token(got.tokens.id_token)["cognito:username"] == username
+    saved = cache.load(key, username)
+    assert saved is not None and saved.tokens == got.tokens
 
 
 def test_no_username_and_no_cache(tmp_path: Path) -> None:

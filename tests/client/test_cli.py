@@ -1,10 +1,11 @@
-"""The CLI in-process (click's CliRunner) against the fake pool and a software key."""
+"""The CLI in-process (click's CliRunner) against the real local user pool, its trigger
+Lambdas and management API, with a software key; every test has a user of its own."""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,22 +13,23 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 from cognito_passkey.client import PasskeyClient, config, exit_codes
-from cognito_passkey.client.cache import CacheKey, TokenCache
+from cognito_passkey.client import errors as e
+from cognito_passkey.client.cache import CacheEntry, CacheKey, TokenCache
 from cognito_passkey.client.cli import cli
 from cognito_passkey.client.cli_support import ReportingGroup, _load_lazy
+from cognito_passkey.client.local.deploy import Deployment
+from stack_fixtures import PASSWORD, create_user, passkey_client, unique_username
 
-from .conftest import CLIENT_ID, POOL_ID, closed_url
-from .fake_cognito import ORIGIN, RP_ID, FakeCognito
-from .management_fake import sample_passkey
-
-PASSWORD = "Alice-password-1"
+from .conftest import closed_url
 
 
 @dataclass
 class Setup:
-    fake: FakeCognito
+    deployment: Deployment
+    username: str
     store: Path
     runner: CliRunner
+    idp: Any
 
     def run(
         self, *args: str, input: str | None = None, env: dict[str, str] | None = None
@@ -35,58 +37,75 @@ class Setup:
         return self.runner.invoke(cli, list(args), input=input, env=env)
 
     def client(self) -> PasskeyClient:
-        return PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID, endpoint_url=self.fake.url)
+        return passkey_client(self.deployment)
 
-    def cached(self, username: str = "alice") -> Any:
-        key = CacheKey("default", POOL_ID, CLIENT_ID, self.fake.url)
-        return TokenCache().load(key, username)
+    def key(self) -> CacheKey:
+        profile = config.load_profile("default")
+        return CacheKey(
+            "default",
+            self.deployment.user_pool_id,
+            self.deployment.client_id,
+            profile["endpoint_url"],
+        )
+
+    def cached(self, username: str | None = None) -> CacheEntry | None:
+        return TokenCache().load(self.key(), username or self.username)
+
+    def go_offline(self) -> None:
+        """Point the profile at a closed port, keeping its cached sign-in (the pool is down)."""
+        entry = self.cached()
+        assert entry is not None
+        config.write_profile("default", {"endpoint_url": closed_url()}, merge=True)
+        TokenCache().save(self.key(), self.username, entry.tokens)
 
 
 @pytest.fixture
-def setup(make_cognito: Any, tmp_path: Path) -> Setup:
-    fake = make_cognito()
-    fake.add_user("alice", PASSWORD)
+def setup(selfhosted: Deployment, idp: Any, tmp_path: Path) -> Setup:
+    username = unique_username("cli-")
+    create_user(idp, selfhosted, username, PASSWORD)
     store = tmp_path / "soft.json"
     config.write_profile(
         "default",
         {
-            "user_pool_id": POOL_ID,
-            "client_id": CLIENT_ID,
-            "endpoint_url": fake.url,
+            "user_pool_id": selfhosted.user_pool_id,
+            "client_id": selfhosted.client_id,
+            "endpoint_url": selfhosted.endpoint,
             "authenticator": f"soft:{store}",
-            "origin": ORIGIN,
-            "rp_id": RP_ID,
+            "origin": selfhosted.origin,
+            "rp_id": selfhosted.rp_id,
         },
     )
-    return Setup(fake, store, CliRunner())
+    return Setup(selfhosted, username, store, CliRunner(), idp)
 
 
 @pytest.fixture
 def enrolled(setup: Setup) -> Setup:
     created = setup.run("soft", "create", str(setup.store))
     assert created.exit_code == 0, created.output
-    added = setup.run("add-passkey", "alice", "--password-stdin", input=PASSWORD + "\n")
+    added = setup.run("add-passkey", setup.username, "--password-stdin", input=PASSWORD + "\n")
     assert added.exit_code == 0, added.output
     assert added.stdout == ""
-    assert "Passkey added for alice" in added.stderr
-    assert len(setup.fake.users["alice"].credentials) == 1
+    assert f"Passkey added for {setup.username}" in added.stderr
     return setup
 
 
 def test_sign_in_prints_no_token_by_default(enrolled: Setup) -> None:
     assert enrolled.run("sign-out", "--local-only").exit_code == 0
-    result = enrolled.run("sign-in", "alice")
+    assert enrolled.cached() is None
+    result = enrolled.run("sign-in", enrolled.username)
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert "Signed in as alice (passkey)" in result.stderr
+    assert f"Signed in as {enrolled.username} (passkey)" in result.stderr
     entry = enrolled.cached()
     assert entry is not None
     assert entry.tokens.id_token not in result.output
-    assert enrolled.client().verify_token(entry.tokens.id_token)["cognito:username"] == "alice"
+    claims = enrolled.client().verify_token(entry.tokens.id_token)
+    assert claims["cognito:username"] == enrolled.username
 
 
 def test_output_formats(enrolled: Setup) -> None:
-    as_json = enrolled.run("sign-in", "alice", "--force", "-o", "json")
+    name = enrolled.username
+    as_json = enrolled.run("sign-in", name, "--force", "-o", "json")
     assert as_json.exit_code == 0, as_json.output
     document = json.loads(as_json.stdout)
     assert set(document) == {
@@ -97,12 +116,12 @@ def test_output_formats(enrolled: Setup) -> None:
         "token_type",
         "username",
     }
-    assert document["username"] == "alice"
+    assert document["username"] == name
     client = enrolled.client()
     client.verify_token(document["id_token"])
     client.verify_token(document["access_token"], token_use="access")
 
-    bare = enrolled.run("token", "alice")
+    bare = enrolled.run("token", name)
     assert bare.exit_code == 0
     assert bare.stdout.strip() == document["id_token"]  # from the cache
     access = enrolled.run("token", "--type", "access")
@@ -119,37 +138,43 @@ def test_output_formats(enrolled: Setup) -> None:
 
 
 def test_token_cache_hit_needs_no_network(enrolled: Setup) -> None:
-    enrolled.fake.stop()  # the endpoint is now a closed port
-    result = enrolled.run("token", "alice")
+    enrolled.go_offline()
+    result = enrolled.run("token", enrolled.username)
     assert result.exit_code == 0, result.output
     entry = enrolled.cached()
+    assert entry is not None
     assert result.stdout.strip() == entry.tokens.id_token
+    forced = enrolled.run("sign-in", enrolled.username, "--force")
+    assert forced.exit_code == exit_codes.NETWORK  # the pool is really unreachable
 
 
 def test_expired_cache_is_refreshed_before_the_key(enrolled: Setup) -> None:
-    key = CacheKey("default", POOL_ID, CLIENT_ID, enrolled.fake.url)
     entry = enrolled.cached()
-    stale = type(entry.tokens)(**{**entry.tokens.to_dict(), "expires_at": 1})
-    TokenCache().save(key, "alice", stale)
+    assert entry is not None
+    TokenCache().save(enrolled.key(), enrolled.username, replace(entry.tokens, expires_at=1))
     os.remove(enrolled.store)  # the key is gone: asking it would fail
-    enrolled.fake.calls.clear()
-    result = enrolled.run("token", "alice")
+    result = enrolled.run("token", enrolled.username)
     assert result.exit_code == 0, result.output
-    assert [p["AuthFlow"] for op, p in enrolled.fake.calls if op == "InitiateAuth"] == [
-        "REFRESH_TOKEN_AUTH"
-    ]
     fresh = enrolled.cached()
+    assert fresh is not None
     assert result.stdout.strip() == fresh.tokens.id_token != entry.tokens.id_token
+    assert fresh.tokens.refresh_token == entry.tokens.refresh_token
+    assert fresh.tokens.expires_at > entry.tokens.expires_at - 5
+    assert enrolled.client().verify_token(fresh.tokens.id_token)
 
 
 def test_sign_out_revokes_and_forgets(enrolled: Setup) -> None:
-    refresh = enrolled.cached().tokens.refresh_token
+    entry = enrolled.cached()
+    assert entry is not None and entry.tokens.refresh_token
+    client = enrolled.client()
+    assert client.refresh(entry.tokens.refresh_token).id_token  # valid before
     result = enrolled.run("sign-out")
     assert result.exit_code == 0, result.output
-    assert "Signed alice out" in result.stderr
-    assert refresh in enrolled.fake.revoked
+    assert f"Signed {enrolled.username} out" in result.stderr
+    with pytest.raises(e.NotAuthorizedError):
+        client.refresh(entry.tokens.refresh_token)
     assert enrolled.cached() is None
-    after = enrolled.run("token", "alice", "--cached-only")
+    after = enrolled.run("token", enrolled.username, "--cached-only")
     assert after.exit_code == exit_codes.AUTH_FAILED
     assert after.stderr.startswith("error: no valid cached token")
 
@@ -165,7 +190,8 @@ def test_configuration_precedence(setup: Setup) -> None:
     flagged = json.loads(setup.run("config", "show", "--client-id", "flag", env=env).stdout)
     assert flagged["client_id"] == "flag"
     default = json.loads(setup.run("config", "show", "--profile", "default", env=env).stdout)
-    assert default["user_pool_id"] == POOL_ID and default["client_id"] == "from-env"
+    assert default["user_pool_id"] == setup.deployment.user_pool_id
+    assert default["client_id"] == "from-env"
 
 
 def test_config_set_and_show_mask_the_secret(setup: Setup) -> None:
@@ -183,16 +209,19 @@ def test_config_set_and_show_mask_the_secret(setup: Setup) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["sign-in", "nobody"], exit_codes.AUTH_FAILED, "no such user"),
-        (["sign-in", "alice", "--user-pool-id", "bad"], exit_codes.CONFIG, "malformed"),
-        (["sign-in", "alice", "--profile", "empty"], exit_codes.CONFIG, "missing user_pool_id"),
+        # An unknown user: UserNotFoundException locally, a refused decoy on AWS.
+        (["sign-in", "{ghost}"], exit_codes.AUTH_FAILED, "error: "),
+        (["sign-in", "{user}", "--user-pool-id", "bad"], exit_codes.CONFIG, "malformed"),
+        (["sign-in", "{user}", "--profile", "empty"], exit_codes.CONFIG, "missing user_pool_id"),
+        (["sign-in", "{user}", "--client-id", "nope"], exit_codes.CONFIG, "not found"),
         (["sign-in"], exit_codes.USAGE, "Missing argument"),
-        (["sign-in", "alice", "--output", "xml"], exit_codes.USAGE, "Invalid value"),
+        (["sign-in", "{user}", "--output", "xml"], exit_codes.USAGE, "Invalid value"),
         (["passkeys", "list"], exit_codes.CONFIG, "no management URL"),
     ],
 )
 def test_exit_codes(setup: Setup, args: list[str], code: int, message: str) -> None:
-    result = setup.run(*args)
+    ghost = unique_username("ghost-")
+    result = setup.run(*(a.format(user=setup.username, ghost=ghost) for a in args))
     assert result.exit_code == code, result.output
     assert message in result.stderr
     assert "Traceback" not in result.output
@@ -201,84 +230,119 @@ def test_exit_codes(setup: Setup, args: list[str], code: int, message: str) -> N
 
 def test_network_error_exit_code(setup: Setup) -> None:
     closed = closed_url()
-    result = setup.run("sign-in", "alice", "--endpoint-url", closed)
+    result = setup.run("sign-in", setup.username, "--endpoint-url", closed)
     assert result.exit_code == exit_codes.NETWORK
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: cannot reach")
 
 
 def test_no_usb_key_exit_code(enrolled: Setup) -> None:
-    result = enrolled.run("sign-in", "alice", "--force", "--authenticator", "usb")
+    result = enrolled.run("sign-in", enrolled.username, "--force", "--authenticator", "usb")
     assert result.exit_code == exit_codes.NO_AUTHENTICATOR, result.output
     assert "Traceback" not in result.output
 
 
 def test_debug_shows_the_trace(setup: Setup) -> None:
-    result = setup.run("sign-in", "nobody", "--debug")
+    result = setup.run("sign-in", unique_username("ghost-"), "--debug")
     assert result.exit_code == exit_codes.AUTH_FAILED
     assert "Traceback" in result.stderr
 
 
-def test_passkeys_commands(enrolled: Setup, make_management: Any) -> None:
-    token = enrolled.cached().tokens.access_token
-    api = make_management(token)
-    api.passkeys = {"k1": sample_passkey("k1", "Soft key")}
-    listed = enrolled.run("passkeys", "list", "-o", "json", "--management-url", api.url)
-    assert listed.exit_code == 0, listed.output
-    assert json.loads(listed.stdout)[0]["name"] == "Soft key"
-    table = enrolled.run("passkeys", "list", "--management-url", api.url)
-    assert table.stdout.startswith("k1\tSoft key\t")
-    renamed = enrolled.run("passkeys", "rename", "k1", "Laptop", "--management-url", api.url)
-    assert renamed.exit_code == 0 and api.passkeys["k1"]["name"] == "Laptop"
-    refused = enrolled.run("passkeys", "delete", "k1", "--management-url", api.url, input="n\n")
-    assert refused.exit_code == 1 and "k1" in api.passkeys
-    deleted = enrolled.run("passkeys", "delete", "k1", "--yes", "--management-url", api.url)
-    assert deleted.exit_code == 0 and api.passkeys == {}
-    missing = enrolled.run("passkeys", "delete", "zz", "--yes", "--management-url", api.url)
+def test_passkeys_commands(enrolled: Setup) -> None:
+    url = enrolled.deployment.management_url
+    assert url
+
+    def passkeys(*args: str, input: str | None = None) -> Result:
+        # Options first, then "--": a base64url passkey ID may start with "-".
+        command, *rest = args
+        return enrolled.run("passkeys", command, "--management-url", url, "--", *rest, input=input)
+
+    def listed() -> list[dict[str, Any]]:
+        shown = enrolled.run("passkeys", "list", "-o", "json", "--management-url", url)
+        assert shown.exit_code == 0, shown.output
+        items: list[dict[str, Any]] = json.loads(shown.stdout)
+        return items
+
+    (passkey,) = listed()
+    passkey_id = passkey["id"]
+    table = enrolled.run("passkeys", "list", "--management-url", url)
+    assert table.stdout.startswith(f"{passkey_id}\t{passkey['name']}\t")
+    renamed = passkeys("rename", passkey_id, "Laptop")
+    assert renamed.exit_code == 0, renamed.output
+    assert [p["name"] for p in listed()] == ["Laptop"]
+    refused = passkeys("delete", passkey_id, input="n\n")
+    assert refused.exit_code == 1
+    assert [p["id"] for p in listed()] == [passkey_id]
+    deleted = enrolled.run("passkeys", "delete", "--yes", "--management-url", url, "--", passkey_id)
+    assert deleted.exit_code == 0, deleted.output
+    assert listed() == []
+    missing = enrolled.run("passkeys", "delete", "--yes", "--management-url", url, "--", passkey_id)
     assert missing.exit_code == exit_codes.FAILURE and "no such passkey" in missing.stderr
+    gone = enrolled.run("sign-in", enrolled.username, "--force")
+    assert gone.exit_code in (exit_codes.AUTH_FAILED, exit_codes.NO_AUTHENTICATOR), gone.output
 
 
 def test_soft_commands(enrolled: Setup) -> None:
     listed = enrolled.run("soft", "list", str(enrolled.store), "-o", "json")
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.stdout)
-    assert len(rows) == 1 and rows[0]["rp_id"] == RP_ID and rows[0]["user_name"] == "alice"
+    assert len(rows) == 1
+    assert rows[0]["rp_id"] == enrolled.deployment.rp_id
+    assert rows[0]["user_name"] == enrolled.username
     assert "private" not in listed.stdout
     again = enrolled.run("soft", "create", str(enrolled.store))
     assert again.exit_code == exit_codes.USAGE
-    removed = enrolled.run("soft", "delete", str(enrolled.store), rows[0]["credential_id"], "--yes")
+    removed = enrolled.run(
+        "soft", "delete", "--yes", "--", str(enrolled.store), rows[0]["credential_id"]
+    )
     assert removed.exit_code == 0, removed.output
     assert json.loads(enrolled.run("soft", "list", str(enrolled.store), "-o", "json").stdout) == []
-    signed = enrolled.run("sign-in", "alice", "--force")
+    signed = enrolled.run("sign-in", enrolled.username, "--force")
     assert signed.exit_code == exit_codes.NO_AUTHENTICATOR
 
 
-def test_sign_up_with_code_on_stdin(setup: Setup) -> None:
+def test_sign_up_with_code_on_stdin(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognito_passkey.client import passkey_client as module
+
+    made: list[str] = []
+    real = module.generate_password
+
+    def remembered() -> str:
+        made.append(real())
+        return made[-1]
+
+    monkeypatch.setattr(module, "generate_password", remembered)
     setup.run("soft", "create", str(setup.store))
-    fake = setup.fake
-    fake.fixed_code = "424242"
+    name = unique_username("zoe-")
+    # The local AWS accepts any code (AWS checks the emailed one); 123456 is the one it issues.
     result = setup.run(
-        "sign-up", "zoe", "--email", "zoe@example.com", "-o", "json", input="424242\n"
+        "sign-up", name, "--email", f"{name}@example.com", "-o", "json", input="123456\n"
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert setup.client().verify_token(document["id_token"])["cognito:username"] == "zoe"
-    assert "Confirmation code for zoe" in result.stderr
-    assert len(fake.users["zoe"].credentials) == 1
-    password = next(p for op, p in fake.calls if op == "SignUp")["Password"]
+    assert setup.client().verify_token(document["id_token"])["cognito:username"] == name
+    assert f"Confirmation code for {name}" in result.stderr
+    rows = json.loads(setup.run("soft", "list", str(setup.store), "-o", "json").stdout)
+    assert [row["user_name"] for row in rows] == [name]
+    (password,) = made
     assert password not in result.output
+    user = setup.idp.admin_get_user(UserPoolId=setup.deployment.user_pool_id, Username=name)
+    assert user["UserStatus"] == "CONFIRMED"
 
 
 def test_sign_up_admin_and_attribute_errors(setup: Setup) -> None:
     setup.run("soft", "create", str(setup.store))
-    bad = setup.run("sign-up", "yan", "-a", "novalue")
+    name = unique_username("yan-")
+    bad = setup.run("sign-up", name, "-a", "novalue")
     assert bad.exit_code == exit_codes.USAGE
-    good = setup.run("sign-up", "yan", "--confirm", "admin", "-a", "name=Yan")
+    good = setup.run("sign-up", name, "--confirm", "admin", "-a", "name=Yan")
     assert good.exit_code == 0, good.output
-    assert setup.fake.users["yan"].attributes == {"name": "Yan"}
+    user = setup.idp.admin_get_user(UserPoolId=setup.deployment.user_pool_id, Username=name)
+    assert {"Name": "name", "Value": "Yan"} in user["UserAttributes"]
+    assert user["UserStatus"] == "CONFIRMED"
 
 
-def test_help_lists_exit_codes_and_local(setup: Setup) -> None:
-    result = setup.run("--help")
+def test_help_lists_exit_codes_and_local() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
     assert "Exit codes: 0 ok; 1 other failure; 2 usage error; 3 authentication failed" in text
@@ -297,7 +361,7 @@ def test_missing_lazy_group_is_a_clear_error() -> None:
 
 def test_sign_up_without_a_code_is_a_clear_error(setup: Setup) -> None:
     setup.run("soft", "create", str(setup.store))
-    result = setup.run("sign-up", "nia", input="")
+    result = setup.run("sign-up", unique_username("nia-"), input="")
     assert result.exit_code == exit_codes.AUTH_FAILED, result.output
     assert "no confirmation code was given" in result.stderr
     assert "Traceback" not in result.output
@@ -305,7 +369,7 @@ def test_sign_up_without_a_code_is_a_clear_error(setup: Setup) -> None:
 
 def test_first_passkey_needs_a_password_hint(setup: Setup) -> None:
     setup.run("soft", "create", str(setup.store))
-    result = setup.run("add-passkey", "alice")
+    result = setup.run("add-passkey", setup.username)
     # The empty software key holds no passkey for the site: "no authenticator" (4).
     assert result.exit_code == exit_codes.NO_AUTHENTICATOR, result.output
     assert "--with-password" in result.stderr
@@ -318,14 +382,14 @@ def test_interrupt_exits_130(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> N
         raise KeyboardInterrupt
 
     monkeypatch.setattr(session, "obtain_tokens", interrupted)
-    result = setup.run("sign-in", "alice")
+    result = setup.run("sign-in", setup.username)
     assert result.exit_code == exit_codes.INTERRUPTED
     assert result.stderr == "error: interrupted\n"
 
 
 def test_sign_out_when_cognito_is_unreachable_still_forgets(enrolled: Setup) -> None:
-    enrolled.fake.stop()
-    result = enrolled.run("sign-out", "alice")
+    enrolled.go_offline()
+    result = enrolled.run("sign-out", enrolled.username)
     assert result.exit_code == exit_codes.NETWORK
     assert "forgotten anyway" in result.stderr
     assert enrolled.cached() is None

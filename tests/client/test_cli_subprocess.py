@@ -1,19 +1,24 @@
-"""The CLI as a real process: no terminal, lazy imports, no tracebacks, the cache offline."""
+"""The CLI as a real process against the local user pool: no terminal, lazy imports, no
+tracebacks, the token cache used while the pool is unreachable."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
-from cognito_passkey.client import PasskeyClient, config, exit_codes
+from cognito_passkey.client import config, exit_codes
+from cognito_passkey.client.cache import CacheKey, TokenCache
+from cognito_passkey.client.local.deploy import Deployment
+from stack_fixtures import passkey_client, unique_username
 
 from .conftest import CLIENT_ID, POOL_ID, closed_url
-from .fake_cognito import ORIGIN, RP_ID, FakeCognito
+from .pools import enrol
 
 ENTRY = "from cognito_passkey.client.cli import main; main()"
 HEAVY = ("boto3", "botocore", "fido2", "pycognito", "jwt", "cryptography")
@@ -58,54 +63,67 @@ def test_help_imports_neither_boto3_nor_fido2(args: list[str]) -> None:
     assert "Usage:" in result.stdout
 
 
+@dataclass
+class Enrolled:
+    deployment: Deployment
+    username: str
+
+    def key(self, endpoint: str) -> CacheKey:
+        pool = self.deployment
+        return CacheKey("default", pool.user_pool_id, pool.client_id, endpoint)
+
+    def go_offline(self) -> str:
+        """Point the profile at a closed port, keeping its cached sign-in; the closed URL."""
+        closed = closed_url()
+        entry = TokenCache().load(self.key(self.deployment.endpoint), self.username)
+        assert entry is not None, "the sign-in was cached"
+        config.write_profile("default", {"endpoint_url": closed}, merge=True)
+        TokenCache().save(self.key(closed), self.username, entry.tokens)
+        return closed
+
+
 @pytest.fixture
-def enrolled(make_cognito: Any, tmp_path: Path) -> FakeCognito:
-    fake: FakeCognito = make_cognito(fast_signin=True)
+def profile(selfhosted: Deployment, tmp_path: Path) -> Path:
+    """The default profile for the self-hosted pool with a software key; the key's file."""
     store = tmp_path / "soft.json"
-    client = PasskeyClient(
-        user_pool_id=POOL_ID,
-        client_id=CLIENT_ID,
-        endpoint_url=fake.url,
-        authenticator=SoftAuthenticator(store),
-        origin=ORIGIN,
-        rp_id=RP_ID,
-    )
-    user = fake.add_user("alice")
-    client.add_passkey("alice", fake.issue(user)["IdToken"])
     config.write_profile(
         "default",
         {
-            "user_pool_id": POOL_ID,
-            "client_id": CLIENT_ID,
-            "endpoint_url": fake.url,
+            "user_pool_id": selfhosted.user_pool_id,
+            "client_id": selfhosted.client_id,
+            "endpoint_url": selfhosted.endpoint,
             "authenticator": f"soft:{store}",
-            "origin": ORIGIN,
-            "rp_id": RP_ID,
+            "origin": selfhosted.origin,
+            "rp_id": selfhosted.rp_id,
         },
     )
-    return fake
+    return store
 
 
-def test_sign_in_without_a_terminal_then_token_offline(enrolled: FakeCognito) -> None:
-    signed = run("sign-in", "alice")
+@pytest.fixture
+def enrolled(selfhosted: Deployment, idp: Any, profile: Path) -> Enrolled:
+    client = passkey_client(selfhosted, SoftAuthenticator(profile))
+    username, _tokens = enrol(client, idp, selfhosted, "sub-")
+    return Enrolled(selfhosted, username)
+
+
+def test_sign_in_without_a_terminal_then_token_offline(enrolled: Enrolled) -> None:
+    name = enrolled.username
+    signed = run("sign-in", name)
     assert signed.returncode == 0, signed.stderr
     assert signed.stdout == ""
-    assert "Signed in as alice (passkey)" in signed.stderr
+    assert f"Signed in as {name} (passkey)" in signed.stderr
 
-    enrolled.stop()  # from here on the endpoint is a closed port
-    printed = run("token", "alice", "-o", "json", "--type", "all")
+    enrolled.go_offline()  # from here on the endpoint is a closed port
+    printed = run("token", name, "-o", "json", "--type", "all")
     assert printed.returncode == 0, printed.stderr
     document = json.loads(printed.stdout)
-    assert document["username"] == "alice"
-    checker = PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID)
-    assert (
-        checker.username_of(
-            type("T", (), {"id_token": document["id_token"]})()  # type: ignore[arg-type]
-        )
-        == "alice"
-    )
+    assert document["username"] == name
+    checker = passkey_client(enrolled.deployment)
+    assert checker.verify_token(document["id_token"])["cognito:username"] == name
+    checker.verify_token(document["access_token"], token_use="access")
 
-    forced = run("sign-in", "alice", "--force")
+    forced = run("sign-in", name, "--force")
     assert forced.returncode == exit_codes.NETWORK
     assert forced.stderr.startswith("error: cannot reach")
     assert "Traceback" not in forced.stderr
@@ -114,16 +132,17 @@ def test_sign_in_without_a_terminal_then_token_offline(enrolled: FakeCognito) ->
 @pytest.mark.parametrize(
     ("args", "code"),
     [
-        (["sign-in", "ghost"], exit_codes.AUTH_FAILED),
-        (["sign-in", "alice", "--client-id", "nope"], exit_codes.CONFIG),
+        (["sign-in", "{ghost}"], exit_codes.AUTH_FAILED),
+        (["sign-in", "{user}", "--client-id", "nope"], exit_codes.CONFIG),
         (["devices"], exit_codes.NO_AUTHENTICATOR),
-        (["token", "alice", "--bogus"], exit_codes.USAGE),
+        (["token", "{user}", "--bogus"], exit_codes.USAGE),
     ],
 )
 def test_errors_are_one_line_without_traceback(
-    enrolled: FakeCognito, args: list[str], code: int
+    profile: Path, password_user: str, args: list[str], code: int
 ) -> None:
-    result = run(*args)
+    ghost = unique_username("ghost-")
+    result = run(*(a.format(user=password_user, ghost=ghost) for a in args))
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""

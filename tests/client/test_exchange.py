@@ -1,7 +1,8 @@
-"""The custom-auth exchange over real HTTP against a fake pool that verifies with fido2.server.
+"""The custom-auth exchange against the real local user pools and trigger Lambdas.
 
-Both dialects, add-passkey, RP ID absent from the options, SECRET_HASH, and what
-goes over the wire (PROTOCOL.md section 1 shapes).
+Both dialects (a pool with fast sign-in, and one deployed with ``FastSignIn=false``),
+add-passkey, SECRET_HASH with an app client secret, refusals, and what goes over the
+wire (PROTOCOL.md section 1 shapes), read from the HTTP requests the client sends.
 """
 
 from __future__ import annotations
@@ -12,57 +13,44 @@ from typing import Any
 import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.authenticator.errors import NoCredentialsError
-from cognito_passkey.client import PasskeyClient, Tokens
 from cognito_passkey.client.errors import (
+    AuthenticationError,
     ConfigurationError,
     NotAuthorizedError,
-    SessionExpiredError,
-    TriggerError,
-    UserNotFoundError,
 )
+from cognito_passkey.client.local.deploy import Deployment
 from fido2.webauthn import AuthenticationResponse, RegistrationResponse
+from stack_fixtures import PASSWORD, SecretClient, create_user, passkey_client, unique_username
 
-from .conftest import CLIENT_ID, POOL_ID
-from .fake_cognito import ORIGIN, RP_ID, FakeCognito
-
-
-def client_for(fake: FakeCognito, auth: SoftAuthenticator, **kwargs: Any) -> PasskeyClient:
-    options: dict[str, Any] = {
-        "origin": ORIGIN,
-        "rp_id": RP_ID,
-        "client_secret": fake.client_secret,
-        "endpoint_url": fake.url,
-    }
-    options.update(kwargs)
-    return PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID, authenticator=auth, **options)
+from .pools import enrol, user_exists
+from .wire import Wire
 
 
-def enrol(fake: FakeCognito, client: PasskeyClient, username: str = "alice") -> Tokens:
-    """Register a passkey with an ID token the pool issued (as after a password sign-in)."""
-    user = fake.users.get(username) or fake.add_user(username)
-    bootstrap = fake.issue(user)
-    return client.add_passkey(username, bootstrap["IdToken"])
+@pytest.mark.parametrize(
+    ("stack", "fast"),
+    [("selfhosted", True), ("selfhosted_three_call", False)],
+    ids=["2-call", "3-call"],
+)
+def test_add_passkey_then_sign_in(
+    request: pytest.FixtureRequest, idp: Any, stack: str, fast: bool
+) -> None:
+    deployment: Deployment = request.getfixturevalue(stack)
+    client = passkey_client(deployment)
+    username, added = enrol(client, idp, deployment)
+    assert client.verify_token(added.id_token)["cognito:username"] == username
 
-
-def responds(fake: FakeCognito) -> list[dict[str, Any]]:
-    return [params for op, params in fake.calls if op == "RespondToAuthChallenge"]
-
-
-@pytest.mark.parametrize("fast", [True, False], ids=["2-call", "3-call"])
-def test_add_passkey_then_sign_in(make_cognito: Any, fast: bool) -> None:
-    fake = make_cognito(fast_signin=fast)
-    auth = SoftAuthenticator()
-    client = client_for(fake, auth)
-    added = enrol(fake, client)
-    assert len(fake.users["alice"].credentials) == 1
-    assert client.verify_token(added.id_token)["cognito:username"] == "alice"
-
-    fake.calls.clear()
-    tokens = client.sign_in_passkey("alice")
+    wire = Wire(client.api.client)
+    tokens = client.sign_in_passkey(username)
     claims = client.verify_token(tokens.id_token)
-    assert claims["cognito:username"] == "alice"
+    assert claims["cognito:username"] == username
+    assert claims["aud"] == deployment.client_id
     assert tokens.refresh_token
-    sent = responds(fake)
+    first = wire.calls[0]
+    assert first.operation == "InitiateAuth"
+    assert first.request["AuthFlow"] == "CUSTOM_AUTH"
+    assert first.response["ChallengeParameters"]["challenge"] == "AUTH_PARAMS"
+    assert ("public_key" in first.response["ChallengeParameters"]) is fast
+    sent = wire.requests("RespondToAuthChallenge")
     if fast:
         assert len(sent) == 1
         assert sent[0]["ClientMetadata"] == {
@@ -85,14 +73,25 @@ def test_add_passkey_then_sign_in(make_cognito: Any, fast: bool) -> None:
     assert parsed.response.client_data.challenge is not None
 
 
-def test_add_passkey_wire_shape(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=True)
-    client = client_for(fake, SoftAuthenticator())
-    user = fake.add_user("bob")
-    id_token = fake.issue(user)["IdToken"]
-    client.add_passkey("bob", id_token, timeout_s=90, require_usernameless=True)
-    first, second = responds(fake)
+def test_a_client_without_fast_signin_takes_three_calls(selfhosted: Deployment, idp: Any) -> None:
+    auth = SoftAuthenticator()
+    username, _ = enrol(passkey_client(selfhosted, auth), idp, selfhosted)
+    slow = passkey_client(selfhosted, auth, fast_signin=False)
+    wire = Wire(slow.api.client)
+    assert slow.verify_token(slow.sign_in_passkey(username).id_token)
+    sent = wire.requests("RespondToAuthChallenge")
+    assert [r["ChallengeResponses"]["ANSWER"] == "AUTH_PARAMS" for r in sent] == [True, False]
+    assert all("fast_signin" not in r["ClientMetadata"] for r in sent)
+
+
+def test_add_passkey_wire_shape(selfhosted: Deployment, idp: Any, password_user: str) -> None:
+    client = passkey_client(selfhosted)
+    id_token = client.sign_in_password(password_user, PASSWORD).id_token
+    wire = Wire(client.api.client)
+    client.add_passkey(password_user, id_token, timeout_s=90, require_usernameless=True)
+    first, second = wire.requests("RespondToAuthChallenge")
     # A 2-call pool offers request options in round 1; add-passkey still answers AUTH_PARAMS.
+    assert "public_key" in wire.calls[0].response["ChallengeParameters"]
     assert first["ChallengeResponses"]["ANSWER"] == "AUTH_PARAMS"
     meta = first["ClientMetadata"]
     assert meta["authentication_type"] == "FIDO2_CREATE"
@@ -108,58 +107,42 @@ def test_add_passkey_wire_shape(make_cognito: Any) -> None:
     body = answer["attestation_response"]
     assert set(body["response"]) >= {"attestationObject", "clientDataJSON"}
     RegistrationResponse.from_dict(body)
+    options = json.loads(wire.calls[1].response["ChallengeParameters"]["public_key"])
+    assert options["authenticatorSelection"]["residentKey"] == "required"
 
 
-def test_rp_id_missing_from_options_uses_the_configured_one(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=False, include_rp_id=False)
-    client = client_for(fake, SoftAuthenticator())
-    enrol(fake, client)
-    assert client.sign_in_passkey("alice").id_token
-
-
-def test_rp_id_missing_everywhere_is_a_configuration_error(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=False, include_rp_id=False)
-    client = client_for(fake, SoftAuthenticator(), origin=None, rp_id=None)
-    fake.add_user("alice")
-    with pytest.raises(ConfigurationError, match="RP ID"):
-        client.sign_in_passkey("alice")
-
-
-def test_origin_alone_gives_the_rp_id(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=True, include_rp_id=False)
-    client = client_for(fake, SoftAuthenticator(), rp_id=None)
-    enrol(fake, client)
-    assert client.sign_in_passkey("alice").access_token
-
-
-def test_secret_hash_is_sent_on_every_call(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=False, client_secret="s3cr3t-value")
-    client = client_for(fake, SoftAuthenticator())
-    enrol(fake, client)
-    tokens = client.sign_in_passkey("alice")
-    assert all("SECRET_HASH" in p["ChallengeResponses"] for p in responds(fake))
-    refreshed = client.refresh(tokens.refresh_token or "", username="alice")
+def test_secret_hash_is_sent_on_every_call(
+    selfhosted_secret_client: SecretClient, idp: Any
+) -> None:
+    app = selfhosted_secret_client
+    client = passkey_client(
+        app.deployment, client_id=app.client_id, client_secret=app.client_secret
+    )
+    username, _ = enrol(client, idp, app.deployment)
+    wire = Wire(client.api.client)
+    tokens = client.sign_in_passkey(username)
+    assert client.verify_token(tokens.id_token)["aud"] == app.client_id
+    sent = [call.request for call in wire.calls]
+    assert sent[0]["AuthParameters"]["SECRET_HASH"]
+    assert all(r["ChallengeResponses"]["SECRET_HASH"] for r in sent[1:])
+    refreshed = client.refresh(tokens.refresh_token or "", username=username)
     assert refreshed.refresh_token == tokens.refresh_token
+    assert client.verify_token(refreshed.id_token)["cognito:username"] == username
     with pytest.raises(ConfigurationError, match="username"):
         client.refresh(tokens.refresh_token or "")
-    wrong = client_for(fake, SoftAuthenticator(), client_secret="wrong")
-    with pytest.raises(ConfigurationError, match="secret"):
-        wrong.sign_in_passkey("alice")
+    assert app.client_secret not in wire.text()
 
 
-def test_wrong_passkey_is_not_authorized(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=True)
-    enrol(fake, client_for(fake, SoftAuthenticator()))
-    stranger = client_for(fake, SoftAuthenticator())
+def test_wrong_passkey_is_not_offered(selfhosted: Deployment, idp: Any) -> None:
+    username, _ = enrol(passkey_client(selfhosted), idp, selfhosted)
+    stranger = passkey_client(selfhosted, SoftAuthenticator())
     with pytest.raises(NoCredentialsError):
-        stranger.sign_in_passkey("alice")
+        stranger.sign_in_passkey(username)
 
 
-def test_forged_assertion_is_not_authorized(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=True)
+def test_forged_assertion_is_not_authorized(selfhosted: Deployment, idp: Any) -> None:
     auth = SoftAuthenticator()
-    client = client_for(fake, auth)
-    enrol(fake, client)
+    username, _ = enrol(passkey_client(selfhosted, auth), idp, selfhosted)
 
     class Tamper:
         def create(self, options: Any, *, origin: str, rp_id: str) -> dict[str, Any]:
@@ -174,37 +157,66 @@ def test_forged_assertion_is_not_authorized(make_cognito: Any) -> None:
             return answer
 
     with pytest.raises(NotAuthorizedError):
-        client_for(fake, Tamper()).sign_in_passkey("alice")  # type: ignore[arg-type]
+        passkey_client(selfhosted, Tamper()).sign_in_passkey(username)
+    assert passkey_client(selfhosted, auth).sign_in_passkey(username).id_token
 
 
-def test_unknown_user(make_cognito: Any) -> None:
-    fake = make_cognito()
-    with pytest.raises(UserNotFoundError):
-        client_for(fake, SoftAuthenticator()).sign_in_passkey("nobody")
-
-
-def test_trigger_error_is_a_failed_sign_in(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=False)
-    client = client_for(fake, SoftAuthenticator())
-    fake.add_user("carol")
-    fake.fail_add_passkey = True
-    with pytest.raises(TriggerError, match="UserLambdaValidationException"):
-        client.add_passkey("carol", fake.issue(fake.users["carol"])["IdToken"])
-
-
-def test_expired_session(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=False)
+def test_rejected_attestation_is_not_authorized(
+    selfhosted: Deployment, idp: Any, password_user: str
+) -> None:
     auth = SoftAuthenticator()
-    client = client_for(fake, auth)
-    enrol(fake, client)
 
-    class ForgetSessions:
+    class WrongChallenge:
         def create(self, options: Any, *, origin: str, rp_id: str) -> dict[str, Any]:
-            raise AssertionError("not used")
+            return auth.create(
+                {**options, "challenge": "AAAAAAAAAAAAAAAAAAAAAA"}, origin=origin, rp_id=rp_id
+            )
 
         def get(self, options: Any, *, origin: str, rp_id: str) -> dict[str, Any]:
-            fake.sessions.clear()  # the session expires while the person finds the key
-            return auth.get(options, origin=origin, rp_id=rp_id)
+            raise AssertionError("not used")
 
-    with pytest.raises(SessionExpiredError):
-        client_for(fake, ForgetSessions()).sign_in_passkey("alice")  # type: ignore[arg-type]
+    client = passkey_client(selfhosted, WrongChallenge())
+    id_token = client.sign_in_password(password_user, PASSWORD).id_token
+    with pytest.raises(NotAuthorizedError):
+        client.add_passkey(password_user, id_token)
+    with pytest.raises(NoCredentialsError):  # the pool kept nothing: no passkey is offered
+        passkey_client(selfhosted, auth).sign_in_passkey(password_user)
+
+
+def test_unknown_user_is_refused(selfhosted: Deployment) -> None:
+    # The local AWS answers UserNotFoundException; AWS, with PreventUserExistenceErrors, runs
+    # the triggers' decoy and then refuses. Either way it is a failed sign-in.
+    with pytest.raises(AuthenticationError):
+        passkey_client(selfhosted).sign_in_passkey(unique_username("ghost-"))
+
+
+def test_a_new_user_without_a_passkey_is_refused(selfhosted: Deployment, idp: Any) -> None:
+    username = unique_username("nokey-")
+    create_user(idp, selfhosted, username, PASSWORD)
+    with pytest.raises((AuthenticationError, NoCredentialsError)):
+        passkey_client(selfhosted).sign_in_passkey(username)
+    assert user_exists(idp, selfhosted, username)
+
+
+@pytest.mark.parametrize("with_secret", [False, True], ids=["public", "secret"])
+def test_sign_out_revokes_the_refresh_token(
+    selfhosted_secret_client: SecretClient, idp: Any, with_secret: bool
+) -> None:
+    app = selfhosted_secret_client
+    options = (
+        {"client_id": app.client_id, "client_secret": app.client_secret} if with_secret else {}
+    )
+    client = passkey_client(app.deployment, **options)
+    username = unique_username("out-")
+    create_user(idp, app.deployment, username, PASSWORD)
+    tokens = client.sign_in_password(username, PASSWORD)
+    assert tokens.refresh_token
+    assert client.refresh(tokens.refresh_token, username=username).id_token
+    wire = Wire(client.api.client)
+    client.sign_out(tokens.access_token, refresh_token=tokens.refresh_token)
+    assert wire.ops() == ["GlobalSignOut", "RevokeToken"]
+    revoke = wire.calls[1].request
+    assert revoke["ClientId"] == options.get("client_id", app.deployment.client_id)
+    assert ("ClientSecret" in revoke) is with_secret
+    with pytest.raises(NotAuthorizedError, match="refresh token"):
+        client.refresh(tokens.refresh_token, username=username)

@@ -1,8 +1,12 @@
-"""Password sign-in (real SRP against the fake pool) and sign-up with a passkey."""
+"""Password sign-in (real SRP against the local user pool) and sign-up with a passkey.
+
+The local AWS does not check confirmation codes (it accepts any code; AWS checks the
+emailed one), so the code callback is run for real here, and its retry on a wrong code is
+tested with botocore's Stubber in test_state_machine.py.
+"""
 
 from __future__ import annotations
 
-import json
 import string
 from typing import Any
 
@@ -10,34 +14,44 @@ import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import PasskeyClient
 from cognito_passkey.client import errors as e
+from cognito_passkey.client.local.deploy import Deployment
+from cognito_passkey.client.management import PasskeyManager
 from cognito_passkey.client.passwords import SYMBOLS, generate_password
+from stack_fixtures import PASSWORD, SecretClient, create_user, passkey_client, unique_username
 
-from .conftest import CLIENT_ID, POOL_ID
-from .fake_cognito import ORIGIN, RP_ID, FakeCognito
+from .pools import user_exists
+from .wire import Wire
 
 
-def client_for(fake: FakeCognito, **kwargs: Any) -> PasskeyClient:
-    return PasskeyClient(
-        user_pool_id=POOL_ID,
-        client_id=CLIENT_ID,
-        authenticator=kwargs.pop("authenticator", None) or SoftAuthenticator(),
-        origin=ORIGIN,
-        rp_id=RP_ID,
-        endpoint_url=fake.url,
-        client_secret=fake.client_secret,
-        **kwargs,
+def attributes_of(idp: Any, deployment: Deployment, username: str) -> dict[str, str]:
+    user = idp.admin_get_user(UserPoolId=deployment.user_pool_id, Username=username)
+    return {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+
+
+@pytest.mark.parametrize("with_secret", [False, True], ids=["public", "secret"])
+def test_password_sign_in_is_srp(
+    selfhosted_secret_client: SecretClient, idp: Any, with_secret: bool
+) -> None:
+    app = selfhosted_secret_client
+    deployment = app.deployment
+    options = (
+        {"client_id": app.client_id, "client_secret": app.client_secret} if with_secret else {}
     )
-
-
-@pytest.mark.parametrize("secret", [None, "client-secret-1"])
-def test_password_sign_in_is_srp(make_cognito: Any, secret: str | None) -> None:
-    fake = make_cognito(client_secret=secret)
-    fake.add_user("dave", "Correct-horse-9")
-    tokens = client_for(fake).sign_in_password("dave", "Correct-horse-9")
-    assert PasskeyClient.username_of(tokens) == "dave"
-    assert "Correct-horse-9" not in json.dumps(fake.calls)
+    username = unique_username("dave-")
+    create_user(idp, deployment, username, PASSWORD)
+    client = passkey_client(deployment, **options)
+    wire = Wire(client.api.client)
+    tokens = client.sign_in_password(username, PASSWORD)
+    assert PasskeyClient.username_of(tokens) == username
+    assert client.verify_token(tokens.id_token)["aud"] == options.get(
+        "client_id", deployment.client_id
+    )
+    assert wire.ops() == ["InitiateAuth", "RespondToAuthChallenge"]
+    assert wire.calls[0].request["AuthFlow"] == "USER_SRP_AUTH"
+    assert wire.calls[1].request["ChallengeName"] == "PASSWORD_VERIFIER"
+    assert PASSWORD not in wire.text()
     with pytest.raises(e.NotAuthorizedError):
-        client_for(fake).sign_in_password("dave", "wrong-Password-1")
+        client.sign_in_password(username, "wrong-Password-1")
 
 
 def test_generated_passwords() -> None:
@@ -53,84 +67,72 @@ def test_generated_passwords() -> None:
         generate_password(12)
 
 
-def test_sign_up_with_code_then_passkey_sign_in(make_cognito: Any) -> None:
-    fake = make_cognito(fast_signin=True)
+def test_sign_up_with_code_then_passkey_sign_in(selfhosted: Deployment, idp: Any) -> None:
+    username = unique_username("erin-")
+    email = f"{username}@example.com"
     asked: list[tuple[str, dict[str, Any]]] = []
 
-    def code(username: str, delivery: Any) -> str:
-        asked.append((username, dict(delivery)))
-        return fake.sent_codes[username]
+    def code(name: str, delivery: Any) -> str:
+        asked.append((name, dict(delivery)))
+        return "123456"
 
-    auth = SoftAuthenticator()
-    client = client_for(fake, authenticator=auth)
-    tokens = client.sign_up_with_passkey("erin", {"email": "erin@example.com"}, confirm=code)
-    assert asked == [
-        ("erin", {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"})
-    ]
-    assert fake.users["erin"].attributes == {"email": "erin@example.com"}
-    assert len(fake.users["erin"].credentials) == 1
-    assert client.verify_token(tokens.id_token)["cognito:username"] == "erin"
-    assert client.sign_in_passkey("erin").id_token
-    ops = fake.ops()
+    client = passkey_client(selfhosted, SoftAuthenticator())
+    wire = Wire(client.api.client)
+    tokens = client.sign_up_with_passkey(username, {"email": email}, confirm=code)
+    ((asked_name, delivery),) = asked
+    assert asked_name == username
+    assert delivery["DeliveryMedium"] == "EMAIL" and delivery["AttributeName"] == "email"
+    assert attributes_of(idp, selfhosted, username)["email"] == email
+    assert client.verify_token(tokens.id_token)["cognito:username"] == username
+    assert len(PasskeyManager(selfhosted.management_url, tokens.access_token).list()) == 1
+    assert client.sign_in_passkey(username).id_token
+    ops = wire.ops()
     assert ops[:4] == ["SignUp", "ConfirmSignUp", "InitiateAuth", "RespondToAuthChallenge"]
-    sign_up_params = dict(fake.calls[0][1])
-    password = sign_up_params["Password"]
+    password = wire.calls[0].request["Password"]
     assert len(password) >= 24
+    assert wire.calls[1].request["ConfirmationCode"] == "123456"
     # After SignUp the password never travels again (SRP proves it without sending it).
-    assert password not in json.dumps(fake.calls[1:])
+    assert password not in str([call.request for call in wire.calls[1:]])
 
 
-def test_wrong_code_is_asked_again_then_gives_up(make_cognito: Any) -> None:
-    fake = make_cognito()
-    answers = iter(["000000", "111111"])
+def test_admin_and_auto_confirmation(selfhosted: Deployment, idp: Any) -> None:
+    admin = unique_username("hank-")
+    client = passkey_client(selfhosted)
+    wire = Wire(client.api.client)
+    assert client.sign_up_with_passkey(admin, confirm="admin").id_token
+    assert "AdminConfirmSignUp" in wire.ops()
+    status = idp.admin_get_user(UserPoolId=selfhosted.user_pool_id, Username=admin)["UserStatus"]
+    assert status == "CONFIRMED"
 
-    def code(username: str, _delivery: Any) -> str:
-        return next(answers, fake.sent_codes[username])
-
-    client_for(fake).sign_up_with_passkey("frank", confirm=code)
-    assert fake.ops().count("ConfirmSignUp") == 3
-
-    with pytest.raises(e.CodeMismatchError):
-        client_for(fake).sign_up_with_passkey("gina", confirm=lambda _u, _d: "999999x")
-    assert fake.ops().count("ConfirmSignUp") == 6
-
-
-def test_admin_and_auto_confirmation(make_cognito: Any) -> None:
-    fake = make_cognito()
-    client_for(fake).sign_up_with_passkey("hank", confirm="admin")
-    assert "AdminConfirmSignUp" in fake.ops()
+    waiting = unique_username("ivy-")
     with pytest.raises(e.UserNotConfirmedError, match="confirm"):
-        client_for(fake).sign_up_with_passkey("ivy")
+        passkey_client(selfhosted).sign_up_with_passkey(waiting)
+    status = idp.admin_get_user(UserPoolId=selfhosted.user_pool_id, Username=waiting)["UserStatus"]
+    assert status == "UNCONFIRMED"
 
 
-def test_existing_user(make_cognito: Any) -> None:
-    fake = make_cognito()
-    fake.add_user("jack", "Some-password-1")
+def test_existing_user(selfhosted: Deployment, password_user: str) -> None:
     with pytest.raises(e.UsernameExistsError):
-        client_for(fake).sign_up_with_passkey("jack", confirm="admin")
+        passkey_client(selfhosted).sign_up_with_passkey(password_user, confirm="admin")
 
 
-def test_failed_passkey_removes_the_new_user(make_cognito: Any) -> None:
-    fake = make_cognito()
-    fake.fail_add_passkey = True
-    with pytest.raises(e.TriggerError) as caught:
-        client_for(fake).sign_up_with_passkey("kate", confirm="admin")
-    assert "kate" not in fake.users
-    assert "DeleteUser" in fake.ops()
+def test_failed_passkey_removes_the_new_user(selfhosted: Deployment, idp: Any) -> None:
+    auth = SoftAuthenticator()
+
+    class WrongOrigin:
+        """Signs from an origin the pool does not allow: the Verify trigger refuses it."""
+
+        def create(self, options: Any, *, origin: str, rp_id: str) -> dict[str, Any]:
+            return auth.create(options, origin="https://other.localhost", rp_id=rp_id)
+
+        def get(self, options: Any, *, origin: str, rp_id: str) -> dict[str, Any]:
+            raise AssertionError("not used")
+
+    username = unique_username("kate-")
+    client = passkey_client(selfhosted, WrongOrigin())
+    wire = Wire(client.api.client)
+    with pytest.raises(e.NotAuthorizedError) as caught:
+        client.sign_up_with_passkey(username, confirm="admin")
+    assert not user_exists(idp, selfhosted, username)
+    assert wire.ops()[-1] == "DeleteUser"
     assert "removed again" in " ".join(getattr(caught.value, "__notes__", []))
-
-
-def test_password_sign_in_retries_throttling(make_cognito: Any) -> None:
-    from cognito_passkey.client.cognito import RetryPolicy
-
-    fake = make_cognito()
-    fake.add_user("lee", "Lee-password-22")
-    fake.throttle["InitiateAuth"] = 2
-    pauses: list[float] = []
-    client = client_for(fake, retry=RetryPolicy(sleep=pauses.append, jitter=lambda: 1.0))
-    assert client.sign_in_password("lee", "Lee-password-22").id_token
-    assert pauses == [0.25, 0.5]
-    assert fake.ops().count("InitiateAuth") == 3
-    fake.throttle["InitiateAuth"] = 10
-    with pytest.raises(e.ThrottledError):
-        client.sign_in_password("lee", "Lee-password-22")

@@ -315,3 +315,132 @@ def test_secret_hash_matches_the_documented_formula() -> None:
 def test_empty_username_is_refused(client: PasskeyClient) -> None:
     with pytest.raises(e.ConfigurationError):
         client.sign_in_passkey("  ")
+
+
+# -- what the local AWS cannot show: options without an RP ID, a wrong app client secret,
+# -- a wrong confirmation code (it checks neither secrets nor codes), throttling ------------
+
+
+def stubbed_client(**options: Any) -> PasskeyClient:
+    settings: dict[str, Any] = {
+        "user_pool_id": POOL_ID,
+        "client_id": CLIENT_ID,
+        "authenticator": RecordingAuthenticator(),
+        "endpoint_url": "http://127.0.0.1:9",
+        "boto_session": boto3.session.Session(region_name="eu-west-1"),
+    }
+    settings.update(options)
+    return PasskeyClient(**settings)
+
+
+NO_RP_ID = {"challenge": "Y2hhbGxlbmdl", "allowCredentials": []}
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"rp_id": "example.com", "origin": "https://example.com"}, "example.com"),
+        ({"rp_id": "example.com"}, "example.com"),
+        ({"origin": "https://login.example.org"}, "login.example.org"),
+    ],
+    ids=["configured", "rp-id-only", "origin-only"],
+)
+def test_rp_id_missing_from_options(options: dict[str, str], expected: str) -> None:
+    client = stubbed_client(**options)
+    with Stubber(client.api.client) as stub:
+        initiate(stub, {"challenge": "AUTH_PARAMS", "public_key": json.dumps(NO_RP_ID)})
+        stub.add_response(
+            "respond_to_auth_challenge", {"AuthenticationResult": RESULT, "ChallengeParameters": {}}
+        )
+        client.sign_in_passkey("alice")
+    authenticator = client.authenticator
+    assert isinstance(authenticator, RecordingAuthenticator)
+    assert authenticator.calls[0][3] == expected
+
+
+def test_rp_id_missing_everywhere_is_a_configuration_error() -> None:
+    client = stubbed_client()
+    with Stubber(client.api.client) as stub:
+        initiate(stub, {"challenge": "AUTH_PARAMS", "public_key": json.dumps(NO_RP_ID)})
+        with pytest.raises(e.ConfigurationError, match="RP ID"):
+            client.sign_in_passkey("alice")
+
+
+def test_wrong_client_secret_is_a_configuration_error() -> None:
+    client = stubbed_client(client_secret="wrong", rp_id="example.com")
+    with Stubber(client.api.client) as stub:
+        stub.add_client_error(
+            "initiate_auth",
+            "NotAuthorizedException",
+            f"Unable to verify secret hash for client {CLIENT_ID}",
+        )
+        with pytest.raises(e.ConfigurationError, match="secret"):
+            client.sign_in_passkey("alice")
+
+
+def sign_up_stub(stub: Stubber, codes: list[str], accept_last: bool) -> None:
+    stub.add_response(
+        "sign_up",
+        {
+            "UserConfirmed": False,
+            "UserSub": "0f6d8d4e-6f5a-4b57-9a57-7a3f2e9a9f00",
+            "CodeDeliveryDetails": {"Destination": "a***@e***", "DeliveryMedium": "EMAIL"},
+        },
+    )
+    for index, code in enumerate(codes):
+        expected = {"ClientId": CLIENT_ID, "Username": "frank", "ConfirmationCode": code}
+        if accept_last and index == len(codes) - 1:
+            stub.add_response("confirm_sign_up", {}, expected)
+        else:
+            stub.add_client_error(
+                "confirm_sign_up",
+                "CodeMismatchException",
+                "Invalid verification code provided, please try again.",
+                expected_params=expected,
+            )
+
+
+def test_wrong_code_is_asked_again() -> None:
+    client = stubbed_client(rp_id="example.com")
+    answers = iter(["000000", "111111", "424242"])
+    asked: list[dict[str, Any]] = []
+
+    def code(_username: str, delivery: Any) -> str:
+        asked.append(dict(delivery))
+        return next(answers)
+
+    with Stubber(client.api.client) as stub:
+        sign_up_stub(stub, ["000000", "111111", "424242"], accept_last=True)
+        # Confirmed: the next step is the password sign-in; stop the run there.
+        stub.add_client_error("initiate_auth", "PasswordResetRequiredException", "stop here")
+        with pytest.raises(e.PasswordResetRequiredError):
+            client.sign_up_with_passkey("frank", confirm=code)
+        stub.assert_no_pending_responses()
+    assert len(asked) == 3 and asked[0]["DeliveryMedium"] == "EMAIL"
+
+
+def test_wrong_code_gives_up_after_three_tries() -> None:
+    client = stubbed_client(rp_id="example.com")
+    with Stubber(client.api.client) as stub:
+        sign_up_stub(stub, ["999999"] * 3, accept_last=False)
+        with pytest.raises(e.CodeMismatchError):
+            client.sign_up_with_passkey("frank", confirm=lambda _u, _d: " 999999 ")
+        stub.assert_no_pending_responses()
+
+
+def test_password_sign_in_retries_throttling(sleeps: Sleeps) -> None:
+    client = stubbed_client(
+        retry=RetryPolicy(attempts=4, base_delay=0.25, sleep=sleeps, jitter=lambda: 1.0)
+    )
+    with Stubber(client.api.client) as stub:
+        for _ in range(2):
+            stub.add_client_error("initiate_auth", "TooManyRequestsException", "Rate exceeded")
+        stub.add_client_error("initiate_auth", "NotAuthorizedException", "Incorrect password.")
+        with pytest.raises(e.NotAuthorizedError):
+            client.sign_in_password("lee", "Lee-password-22")
+        assert sleeps.delays == [0.25, 0.5]
+        for _ in range(4):
+            stub.add_client_error("initiate_auth", "TooManyRequestsException", "Rate exceeded")
+        with pytest.raises(e.ThrottledError):
+            client.sign_in_password("lee", "Lee-password-22")
+        stub.assert_no_pending_responses()

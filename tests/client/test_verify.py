@@ -1,4 +1,6 @@
-"""Token verification against a JWKS served on 127.0.0.1 with our own RS256 key."""
+"""Token verification: real tokens against the local user pool's own JWKS, and forged
+tokens (expired, wrong claims, bad signatures, rotated keys) against a JWKS served on
+127.0.0.1 with a test key of our own."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import jwt
 import pytest
 from cognito_passkey.client import PasskeyClient
 from cognito_passkey.client.errors import NetworkError, TokenError, TokenExpiredError
+from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.verify import TokenVerifier, jwks_url
+from stack_fixtures import PASSWORD, SecretClient, passkey_client
 
 from .conftest import CLIENT_ID, ISSUER, POOL_ID, REGION, JwksServer, SigningKey, closed_url, mint
 
@@ -17,6 +21,93 @@ def verifier(server: JwksServer) -> TokenVerifier:
     return TokenVerifier(
         user_pool_id=POOL_ID, client_id=CLIENT_ID, region=REGION, endpoint_url=server.url
     )
+
+
+def pool_verifier(deployment: Deployment, client_id: str | None = None) -> TokenVerifier:
+    return TokenVerifier(
+        user_pool_id=deployment.user_pool_id,
+        client_id=client_id or deployment.client_id,
+        region="us-east-1",
+        endpoint_url=deployment.endpoint,
+    )
+
+
+def test_real_tokens_verify_against_the_pool_jwks(
+    selfhosted: Deployment, password_user: str
+) -> None:
+    tokens = passkey_client(selfhosted).sign_in_password(password_user, PASSWORD)
+    check = pool_verifier(selfhosted)
+    claims = check.verify(tokens.id_token, token_use="id")
+    assert claims["cognito:username"] == password_user
+    assert claims["iss"] == f"https://cognito-idp.us-east-1.amazonaws.com/{selfhosted.user_pool_id}"
+    access = check.verify(tokens.access_token, token_use="access")
+    assert access["client_id"] == selfhosted.client_id
+    for _ in range(3):
+        check.verify(tokens.id_token)
+    assert check.jwks.fetch_count == 1
+    with pytest.raises(TokenError, match="expected 'access'"):
+        check.verify(tokens.id_token, token_use="access")
+
+
+def test_real_token_tampered_or_for_another_client_is_refused(
+    selfhosted_secret_client: SecretClient, password_user: str
+) -> None:
+    deployment = selfhosted_secret_client.deployment
+    tokens = passkey_client(deployment).sign_in_password(password_user, PASSWORD)
+    header, payload, signature = tokens.id_token.split(".")
+    other = passkey_client(
+        deployment,
+        client_id=selfhosted_secret_client.client_id,
+        client_secret=selfhosted_secret_client.client_secret,
+    ).sign_in_password(password_user, PASSWORD)
+    swapped = f"{header}.{other.id_token.split('.')[1]}.{signature}"
+    check = pool_verifier(deployment)
+    with pytest.raises(TokenError, match="signature"):
+        check.verify(swapped)
+    with pytest.raises(TokenError, match="aud"):
+        check.verify(other.id_token)
+    with pytest.raises(TokenError, match="client_id"):
+        check.verify(other.access_token, token_use="access")
+    assert pool_verifier(deployment, selfhosted_secret_client.client_id).verify(other.id_token)
+    assert payload != other.id_token.split(".")[1]
+
+
+def test_token_of_another_pool_is_refused(
+    selfhosted: Deployment, selfhosted_three_call: Deployment, idp: Any
+) -> None:
+    from stack_fixtures import create_user, unique_username
+
+    username = unique_username("elsewhere-")
+    create_user(idp, selfhosted_three_call, username, PASSWORD)
+    foreign = passkey_client(selfhosted_three_call).sign_in_password(username, PASSWORD)
+    with pytest.raises(TokenError):
+        pool_verifier(selfhosted).verify(foreign.id_token)
+
+
+def test_passkey_client_verify_token(selfhosted: Deployment, password_user: str) -> None:
+    tokens = passkey_client(selfhosted).sign_in_password(password_user, PASSWORD)
+    client = PasskeyClient(
+        user_pool_id=selfhosted.user_pool_id,
+        client_id=selfhosted.client_id,
+        endpoint_url=selfhosted.endpoint,
+    )
+    assert client.verify_token(tokens.id_token)["cognito:username"] == password_user
+    client.verify_token(tokens.access_token, token_use="access")
+
+
+def test_endpoint_from_the_aws_environment(
+    monkeypatch: pytest.MonkeyPatch, selfhosted: Deployment, password_user: str
+) -> None:
+    tokens = passkey_client(selfhosted).sign_in_password(password_user, PASSWORD)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", selfhosted.endpoint)
+    client = PasskeyClient(user_pool_id=selfhosted.user_pool_id, client_id=selfhosted.client_id)
+    assert client.endpoint_url == selfhosted.endpoint
+    assert client.verify_token(tokens.id_token)["cognito:username"] == password_user
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDP", "http://127.0.0.1:1")
+    assert PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID).endpoint_url.endswith(":1")
+
+
+# -- forged tokens, on a JWKS of our own ------------------------------------------------------
 
 
 def test_valid_id_and_access_tokens(jwks_server: JwksServer, signing_key: SigningKey) -> None:
@@ -119,21 +210,3 @@ def test_jwks_url_forms() -> None:
         jwks_url(REGION, POOL_ID, "http://127.0.0.1:4566/")
         == f"http://127.0.0.1:4566/{POOL_ID}/.well-known/jwks.json"
     )
-
-
-def test_passkey_client_verify_token(jwks_server: JwksServer, signing_key: SigningKey) -> None:
-    client = PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID, endpoint_url=jwks_server.url)
-    assert client.verify_token(mint(signing_key, username="bob"))["cognito:username"] == "bob"
-    client.verify_token(mint(signing_key, token_use="access"), token_use="access")
-    assert jwks_server.fetches == 1
-
-
-def test_endpoint_from_the_aws_environment(
-    monkeypatch: pytest.MonkeyPatch, jwks_server: JwksServer, signing_key: SigningKey
-) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", jwks_server.url)
-    client = PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID)
-    assert client.endpoint_url == jwks_server.url
-    assert client.verify_token(mint(signing_key))["iss"] == ISSUER
-    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDP", "http://127.0.0.1:1")
-    assert PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID).endpoint_url.endswith(":1")

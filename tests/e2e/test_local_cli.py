@@ -122,8 +122,16 @@ def test_main_cli_signs_in_through_the_profile(workspace: dict[str, Any]) -> Non
     api.add_passkey(username, api.sign_in_password(username, PASSWORD).id_token)
 
     command = Path(sys.executable).parent / "cognito-passkey"
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    # The config and the token cache are the workspace's, never the user's own.
+    env = {
+        **os.environ,
+        **workspace["env"],
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
     env.pop("AWS_SESSION_TOKEN", None)
+    cache = Path(workspace["env"]["COGNITO_PASSKEY_CACHE_DIR"])
+    before = set(cache.rglob("*.json")) if cache.exists() else set()
     result = subprocess.run(
         [str(command), "sign-in", username, "--profile", "cli-e2e", "--output", "json"],
         capture_output=True,
@@ -136,6 +144,7 @@ def test_main_cli_signs_in_through_the_profile(workspace: dict[str, Any]) -> Non
     tokens = json.loads(result.stdout)
     claims = api.verify_token(tokens["id_token"])
     assert claims["cognito:username"] == username
+    assert set(cache.rglob("*.json")) - before, "the sign-in is cached in the workspace"
 
 
 def test_main_cli_reaches_the_local_group(workspace: dict[str, Any]) -> None:

@@ -1,0 +1,152 @@
+"""The local AWS shared by every suite that needs a real user pool (a pytest plugin).
+
+One ministack per test session, started only when a test first asks for it, with stacks
+deployed from the real templates: the self-hosted backend (fast sign-in on, and a second
+stack with it off), and the LoginID backend against the LoginID-compatible test server.
+Tests share the pools and keep apart by using user names of their own
+(:func:`unique_username`) instead of resetting the server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cognito_passkey.client.local import DeploySpec, LocalAws
+from cognito_passkey.client.local.deploy import Deployment, client
+
+HERE = Path(__file__).resolve().parent
+PASSWORD = "Correct-Horse-9-Battery"
+LOGINID_RP_ID = "localhost"
+LOGINID_ORIGIN = "https://localhost"
+
+
+def unique_username(prefix: str = "user") -> str:
+    """A user name no other test (of this run or an earlier one on the same pool) uses."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def create_user(idp: Any, deployment: Deployment, username: str, password: str) -> None:
+    """A confirmed user with ``password`` and an email address (admin calls)."""
+    idp.admin_create_user(
+        UserPoolId=deployment.user_pool_id,
+        Username=username,
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}],
+    )
+    idp.admin_set_user_password(
+        UserPoolId=deployment.user_pool_id, Username=username, Password=password, Permanent=True
+    )
+
+
+def passkey_client(deployment: Deployment, authenticator: Any = None, **options: Any) -> Any:
+    """The project's client for ``deployment``, with a fresh in-memory software key."""
+    from cognito_passkey.authenticator import SoftAuthenticator
+    from cognito_passkey.client import PasskeyClient
+    from cognito_passkey.client.local.deploy import session
+
+    settings: dict[str, Any] = {
+        "user_pool_id": deployment.user_pool_id,
+        "client_id": deployment.client_id,
+        "endpoint_url": deployment.endpoint,
+        "rp_id": deployment.rp_id,
+        "origin": deployment.origin,
+        "authenticator": authenticator if authenticator is not None else SoftAuthenticator(),
+        "boto_session": session(),
+    }
+    settings.update(options)
+    return PasskeyClient(**settings)
+
+
+@dataclass(frozen=True)
+class SecretClient:
+    """A second app client of a deployed pool, made with a client secret."""
+
+    deployment: Deployment
+    client_id: str
+    client_secret: str = ""
+
+    def __repr__(self) -> str:  # the secret stays out of test reports
+        return f"SecretClient(client_id={self.client_id!r})"
+
+
+@pytest.fixture(scope="session")
+def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAws]:
+    """The session's ministack (dies with the test process even if pytest is killed)."""
+    aws = LocalAws(tmp_path_factory.mktemp("local-aws"), stop_with_parent=True)
+    aws.start()
+    try:
+        yield aws
+    finally:
+        aws.stop()
+
+
+@pytest.fixture(scope="session")
+def selfhosted(local_aws: LocalAws) -> Deployment:
+    """The self-hosted stack with fast (2-call) sign-in, the template's default."""
+    return local_aws.deploy(DeploySpec(stack_name="passkey-selfhosted"))
+
+
+@pytest.fixture(scope="session")
+def selfhosted_three_call(local_aws: LocalAws) -> Deployment:
+    """A self-hosted stack with ``FastSignIn=false``: the original 3-call dialect only."""
+    return local_aws.deploy(
+        DeploySpec(stack_name="passkey-selfhosted-three-call", fast_signin=False)
+    )
+
+
+@pytest.fixture(scope="session")
+def selfhosted_secret_client(selfhosted: Deployment, idp: Any) -> SecretClient:
+    """An app client with a secret on the self-hosted pool (same triggers, same flows)."""
+    made = idp.create_user_pool_client(
+        UserPoolId=selfhosted.user_pool_id,
+        ClientName="with-secret",
+        GenerateSecret=True,
+        ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="ENABLED",
+        EnableTokenRevocation=True,
+    )["UserPoolClient"]
+    return SecretClient(selfhosted, made["ClientId"], made["ClientSecret"])
+
+
+@pytest.fixture(scope="session")
+def loginid_service() -> Iterator[Any]:
+    """The LoginID-compatible test server (tests/loginid_server.py) on 127.0.0.1."""
+    if not (HERE / "loginid_server.py").is_file():
+        pytest.skip("the LoginID-compatible test server (tests/loginid_server.py) is missing")
+    from loginid_server import loginid_server
+
+    with loginid_server(rp_id=LOGINID_RP_ID, origins=(LOGINID_ORIGIN,)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def loginid(local_aws: LocalAws, loginid_service: Any) -> Deployment:
+    return local_aws.deploy(
+        DeploySpec(
+            backend="loginid",
+            stack_name="passkey-loginid",
+            rp_id=LOGINID_RP_ID,
+            origins=(LOGINID_ORIGIN,),
+            loginid_base_url=loginid_service.base_url,
+            loginid_private_key=loginid_service.tenant_key_pem,
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def idp(local_aws: LocalAws) -> Any:
+    """A cognito-idp client on the local AWS (dummy credentials, admin calls allowed)."""
+    return client(local_aws.endpoint, "cognito-idp")
+
+
+@pytest.fixture
+def password_user(selfhosted: Deployment, idp: Any) -> str:
+    """A fresh confirmed user of the self-hosted pool whose password is :data:`PASSWORD`."""
+    username = unique_username("user-")
+    create_user(idp, selfhosted, username, PASSWORD)
+    return username
