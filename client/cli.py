@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 import click
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.cli_support import (
+    DashArgumentsCommand,
     Output,
     ReportingGroup,
     Which,
@@ -435,24 +436,32 @@ def passkeys_list(username: str | None, output: str, settings: Settings) -> None
         click.echo(f"{item.id}\t{item.name}\tcreated {item.created_at}\tlast used {used}")
 
 
-@passkeys.command("rename")
+@passkeys.command("rename", cls=DashArgumentsCommand)
 @click.argument("passkey_id")
 @click.argument("name")
 @_user_option
 @settings_options
 def passkeys_rename(passkey_id: str, name: str, username: str | None, settings: Settings) -> None:
-    """Give passkey PASSKEY_ID a new NAME."""
+    """Give passkey PASSKEY_ID a new NAME.
+
+    PASSKEY_ID (from `passkeys list`) may start with '-', like any base64url id: only the
+    options listed below are read as options. Putting `--` before the arguments also works.
+    """
     renamed = _manager(settings, username).rename(passkey_id, name)
     progress(f"Renamed {renamed.id} to {renamed.name!r}.")
 
 
-@passkeys.command("delete")
+@passkeys.command("delete", cls=DashArgumentsCommand)
 @click.argument("passkey_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_user_option
 @settings_options
 def passkeys_delete(passkey_id: str, yes: bool, username: str | None, settings: Settings) -> None:
-    """Delete passkey PASSKEY_ID; it can no longer sign in."""
+    """Delete passkey PASSKEY_ID; it can no longer sign in.
+
+    PASSKEY_ID (from `passkeys list`) may start with '-', like any base64url id: only the
+    options listed below are read as options. Putting `--` before the arguments also works.
+    """
     if not yes:
         click.confirm(f"Delete passkey {passkey_id}?", abort=True, err=True)
     _manager(settings, username).delete(passkey_id)
@@ -551,13 +560,17 @@ def soft_list(path: str, rp_id: str | None, output: str) -> None:
         )
 
 
-@soft.command("delete")
+@soft.command("delete", cls=DashArgumentsCommand)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.argument("credential_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @debug_option
 def soft_delete(path: str, credential_id: str, yes: bool) -> None:
-    """Delete credential CREDENTIAL_ID (base64url) from the store at PATH."""
+    """Delete credential CREDENTIAL_ID (base64url) from the store at PATH.
+
+    CREDENTIAL_ID (from `soft list`) may start with '-': only the options listed below are
+    read as options. Putting `--` before the arguments also works.
+    """
     from fido2.utils import websafe_decode
 
     try:

@@ -145,6 +145,61 @@ def report(exc: BaseException, *, debug: bool) -> int:
     return code
 
 
+class DashArgumentsCommand(click.Command):
+    """A command whose arguments may start with ``-``, as base64url ids do (1 in 64).
+
+    Click reads any word starting with ``-`` as an option: ``-qXYZ`` fails with "No such
+    option", and ``-hXYZ`` even prints the help (``-h`` then ``-X``...). Here only a word that
+    is exactly one of the command's options (or ``--option=value``) is an option; every
+    other word is an argument. ``--`` still ends the options. Options must therefore be
+    written as words of their own (``-o json``, not ``-ojson``).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rewritten, moved = _dash_words_as_arguments(args, self.get_params(ctx))
+        try:
+            return super().parse_args(ctx, rewritten)
+        except click.UsageError as exc:
+            if not moved or type(exc) is not click.UsageError:  # only "extra arguments"
+                raise
+            shown = ", ".join(repr(word) for word in moved)
+            hint = f"{shown} read as an argument: not an option of this command"
+            raise click.UsageError(f"{exc.message} ({hint})", ctx=exc.ctx) from None
+
+
+def _dash_words_as_arguments(
+    args: list[str], params: list[click.Parameter]
+) -> tuple[list[str], list[str]]:
+    """``args`` as options first, then ``--`` and the arguments; and the dash words moved."""
+    takes: dict[str, int] = {}  # option name -> how many values follow it
+    for param in params:
+        if isinstance(param, click.Option):
+            count = 0 if param.is_flag or param.count else param.nargs
+            for name in (*param.opts, *param.secondary_opts):
+                takes[name] = count
+    options: list[str] = []
+    arguments: list[str] = []
+    moved: list[str] = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if word == "--":
+            arguments.extend(args[index:])
+            break
+        name = word.partition("=")[0] if word.startswith("--") else word
+        if name in takes:
+            options.append(word)
+            if name == word:  # "--option value": the values are the next words, whatever
+                options.extend(args[index : index + takes[name]])
+                index += takes[name]
+            continue
+        if word.startswith("-") and word != "-":
+            moved.append(word)
+        arguments.append(word)
+    return [*options, "--", *arguments], moved
+
+
 class ReportingGroup(click.Group):
     """A group that turns errors into one stderr line and a documented exit code.
 

@@ -5,6 +5,10 @@ deployed from the real templates: the self-hosted backend (fast sign-in on, and 
 stack with it off), and the LoginID backend against the LoginID-compatible test server.
 Tests share the pools and keep apart by using user names of their own
 (:func:`unique_username`) instead of resetting the server.
+
+The main self-hosted stack runs with a short challenge TTL (:data:`CHALLENGE_TTL_SECONDS`),
+so the expiry of challenges is tested on it without a stack of its own; the software
+authenticator answers at once, well inside it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ HERE = Path(__file__).resolve().parent
 PASSWORD = "Correct-Horse-9-Battery"
 LOGINID_RP_ID = "localhost"
 LOGINID_ORIGIN = "https://localhost"
+CHALLENGE_TTL_SECONDS = 10
+"""The self-hosted stack's ``ChallengeTtlSeconds``: the templates' minimum (default 300)."""
 
 
 def unique_username(prefix: str = "user") -> str:
@@ -87,8 +93,11 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAws]:
 
 @pytest.fixture(scope="session")
 def selfhosted(local_aws: LocalAws) -> Deployment:
-    """The self-hosted stack with fast (2-call) sign-in, the template's default."""
-    return local_aws.deploy(DeploySpec(stack_name="passkey-selfhosted"))
+    """The self-hosted stack with fast (2-call) sign-in, the template's default, and a
+    challenge TTL of :data:`CHALLENGE_TTL_SECONDS` (also the WebAuthn timeout it offers)."""
+    return local_aws.deploy(
+        DeploySpec(stack_name="passkey-selfhosted", challenge_ttl_seconds=CHALLENGE_TTL_SECONDS)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """``cognito-passkey local``: run the local AWS and deploy the passkey stack to it.
 
 Data (JSON) goes to stdout, progress to stderr. ``status`` exits 0 when the server runs and 3
-when it does not, so scripts can test it.
+when it does not, so scripts can test it. The modules that do the work (boto3, the layer
+builder, the server launcher) load inside the commands, so ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,24 +11,25 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from cognito_passkey.client.errors import PasskeyClientError
-from cognito_passkey.client.local.deploy import (
+from cognito_passkey.client.local.defaults import (
     BACKEND_LOGINID,
     BACKEND_SELFHOSTED,
+    CHALLENGE_TTL_RANGE,
+    DEFAULT_CHALLENGE_TTL_SECONDS,
     DEFAULT_ORIGIN,
-    DEFAULT_RP_ID,
-    Deployment,
-    DeploySpec,
-)
-from cognito_passkey.client.local.local_aws import (
     DEFAULT_PROFILE,
+    DEFAULT_RP_ID,
     ENV_STATE_DIR,
-    LocalAws,
     default_state_dir,
 )
+
+if TYPE_CHECKING:
+    from cognito_passkey.client.local.deploy import Deployment
+    from cognito_passkey.client.local.local_aws import LocalAws
 
 NOT_RUNNING_EXIT = 3
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -77,6 +79,12 @@ def _reported() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
+def _local_aws(state_dir: Path | None) -> LocalAws:
+    from cognito_passkey.client.local.local_aws import LocalAws
+
+    return LocalAws(state_dir)
+
+
 def _emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
 
@@ -119,6 +127,13 @@ def local() -> None:
 )
 @click.option("--no-fast-signin", is_flag=True, help="Round 1 carries no assertion options.")
 @click.option(
+    "--challenge-ttl-seconds",
+    type=click.IntRange(*CHALLENGE_TTL_RANGE),
+    default=DEFAULT_CHALLENGE_TTL_SECONDS,
+    show_default=True,
+    help="How long a WebAuthn challenge stays valid (self-hosted backend).",
+)
+@click.option(
     "--loginid-base-url",
     default=None,
     help="Deploy the LoginID template against this LoginID(-compatible) server instead.",
@@ -140,12 +155,15 @@ def up(
     origins: tuple[str, ...],
     user_verification: str,
     no_fast_signin: bool,
+    challenge_ttl_seconds: int,
     loginid_base_url: str | None,
     loginid_private_key_file: Path | None,
 ) -> None:
     """Start the local AWS (once) and deploy the stack; write the client profile."""
     if (loginid_base_url is None) != (loginid_private_key_file is None):
         raise click.UsageError("--loginid-base-url and --loginid-private-key-file go together")
+    from cognito_passkey.client.local.deploy import DeploySpec
+
     with _reported():
         spec = DeploySpec(
             backend=BACKEND_LOGINID if loginid_base_url else BACKEND_SELFHOSTED,
@@ -155,12 +173,13 @@ def up(
             or ((DEFAULT_ORIGIN,) if rp_id == DEFAULT_RP_ID else (f"https://{rp_id}",)),
             user_verification=user_verification,
             fast_signin=not no_fast_signin,
+            challenge_ttl_seconds=challenge_ttl_seconds,
             loginid_base_url=loginid_base_url,
             loginid_private_key_file=(
                 loginid_private_key_file.absolute() if loginid_private_key_file else None
             ),
         )
-        aws = LocalAws(state_dir)
+        aws = _local_aws(state_dir)
         click.echo(f"starting the local AWS for {aws.state_dir} ...", err=True)
         info = aws.start(port=port, echo=True)
         click.echo(f"local AWS at {info.endpoint}; deploying {spec.backend} stack ...", err=True)
@@ -177,7 +196,7 @@ def up(
 def down(state_dir: Path | None) -> None:
     """Stop the local AWS (its data goes with it)."""
     with _reported():
-        aws = LocalAws(state_dir)
+        aws = _local_aws(state_dir)
         stopped = aws.stop()
     click.echo("stopped" if stopped else f"no local AWS was running for {aws.state_dir}", err=True)
 
@@ -187,7 +206,7 @@ def down(state_dir: Path | None) -> None:
 def status(state_dir: Path | None) -> None:
     """Whether the local AWS runs, where, and which stacks are deployed."""
     with _reported():
-        report = LocalAws(state_dir).status()
+        report = _local_aws(state_dir).status()
     _emit(report)
     if not report["running"]:
         raise click.exceptions.Exit(NOT_RUNNING_EXIT)
@@ -205,7 +224,7 @@ def reset(
 ) -> None:
     """Empty the local AWS (users, passkeys, stacks) and deploy the stacks again."""
     with _reported():
-        aws = LocalAws(state_dir)
+        aws = _local_aws(state_dir)
         deployments = aws.reset()
         summaries = []
         for deployment in deployments:
@@ -263,7 +282,7 @@ def demo(
             line += f": {step.detail}"
         click.echo(line, err=True)
 
-    aws = LocalAws(state_dir)
+    aws = _local_aws(state_dir)
     click.echo(f"cognito-passkey demo on the local AWS ({aws.state_dir})", err=True)
     try:
         result = run_demo(

@@ -19,6 +19,14 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from cognito_passkey.client.local.defaults import (
+    BACKEND_LOGINID,
+    BACKEND_SELFHOSTED,
+    CHALLENGE_TTL_RANGE,
+    DEFAULT_CHALLENGE_TTL_SECONDS,
+    DEFAULT_ORIGIN,
+    DEFAULT_RP_ID,
+)
 from cognito_passkey.client.local.errors import LocalAwsError
 from cognito_passkey.client.local.server import DUMMY_CREDENTIALS, REGION
 from cognito_passkey.lambdas import build
@@ -26,15 +34,11 @@ from cognito_passkey.lambdas import build
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation.client import CloudFormationClient
 
-BACKEND_SELFHOSTED: Final = "selfhosted"
-BACKEND_LOGINID: Final = "loginid"
 TEMPLATES: Final = {
     BACKEND_SELFHOSTED: "TemplateSelfHosted.yaml",
     BACKEND_LOGINID: "Template.yaml",
 }
 ARTIFACT_BUCKET: Final = "cognito-passkey-artifacts"
-DEFAULT_RP_ID: Final = "localhost"
-DEFAULT_ORIGIN: Final = "https://localhost"
 _FUNCTION_URL = re.compile(r"^https://([a-z0-9]+)\.lambda-url\.[a-z0-9-]+\.on\.aws/?$")
 _RUNTIME_CHOICES = re.compile(
     r"^  LambdaRuntime:\n(?:    .*\n)*?    AllowedValues: \[([^\]]*)\]", re.MULTILINE
@@ -53,6 +57,9 @@ class DeploySpec:
     origins: Sequence[str] = (DEFAULT_ORIGIN,)
     user_verification: str = "preferred"
     fast_signin: bool = True
+    challenge_ttl_seconds: int = DEFAULT_CHALLENGE_TTL_SECONDS
+    """How long a WebAuthn challenge stays valid (selfhosted ``ChallengeTtlSeconds``); it is
+    also the timeout the options give the authenticator."""
     loginid_base_url: str | None = None
     loginid_private_key: str | None = field(default=None, repr=False)
     loginid_private_key_file: Path | None = None
@@ -72,6 +79,12 @@ class DeploySpec:
             self.loginid_base_url and self.loginid_private_key
         ):
             raise LocalAwsError("the loginid backend needs a LoginID base URL and private key")
+        low, high = CHALLENGE_TTL_RANGE
+        ttl = self.challenge_ttl_seconds
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or not low <= ttl <= high:
+            raise LocalAwsError(f"the challenge TTL must be {low} to {high} seconds, not {ttl!r}")
+        if self.backend == BACKEND_LOGINID and ttl != DEFAULT_CHALLENGE_TTL_SECONDS:
+            raise LocalAwsError("the challenge TTL is a selfhosted setting (LoginID keeps its own)")
 
 
 @dataclass(frozen=True)
@@ -235,6 +248,7 @@ def stack_parameters(
             RelyingPartyName=spec.rp_name,
             AllowedOrigins=",".join(spec.origins),
             UserVerification=spec.user_verification,
+            ChallengeTtlSeconds=str(spec.challenge_ttl_seconds),
         )
     else:
         assert spec.loginid_base_url is not None and spec.loginid_private_key is not None

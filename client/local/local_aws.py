@@ -23,19 +23,16 @@ from typing import Any, Final
 from cognito_passkey.client._files import ensure_private_dir, write_private
 from cognito_passkey.client.local import deploy as deploying
 from cognito_passkey.client.local import runtime, server
+from cognito_passkey.client.local.defaults import (
+    BACKEND_LOGINID,
+    DEFAULT_PROFILE,
+    default_state_dir,
+)
 from cognito_passkey.client.local.deploy import Deployment, DeploySpec
 from cognito_passkey.client.local.errors import LocalAwsError
 from filelock import FileLock
 
-ENV_STATE_DIR: Final = "COGNITO_PASSKEY_LOCAL_DIR"
-DEFAULT_STATE_DIR: Final = ".local-aws"
 DEPLOYMENTS_FILE: Final = "deployments.json"
-DEFAULT_PROFILE: Final = "local"
-
-
-def default_state_dir() -> Path:
-    """``$COGNITO_PASSKEY_LOCAL_DIR``, else ``.local-aws`` in the working directory."""
-    return Path(os.environ.get(ENV_STATE_DIR) or DEFAULT_STATE_DIR).absolute()
 
 
 class LocalAws:
@@ -224,7 +221,7 @@ class LocalAws:
             return self._specs[name]
         record = dict(entry["spec"])
         key_file = record.pop("loginid_private_key_file", None)
-        if record.get("backend") == deploying.BACKEND_LOGINID and not key_file:
+        if record.get("backend") == BACKEND_LOGINID and not key_file:
             raise LocalAwsError(
                 f"stack {name} was deployed with a LoginID key given directly; "
                 "deploy it again with a key file to redeploy it after a reset"
@@ -245,6 +242,7 @@ def _spec_record(spec: DeploySpec) -> dict[str, Any]:
         "origins": list(spec.origins),
         "user_verification": spec.user_verification,
         "fast_signin": spec.fast_signin,
+        "challenge_ttl_seconds": spec.challenge_ttl_seconds,
         "loginid_base_url": spec.loginid_base_url,
         "loginid_private_key_file": (
             str(spec.loginid_private_key_file) if spec.loginid_private_key_file else None

@@ -63,6 +63,42 @@ def test_help_imports_neither_boto3_nor_fido2(args: list[str]) -> None:
     assert "Usage:" in result.stdout
 
 
+MODULES_AT_EXIT = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print(*sorted(sys.modules), sep='\\n', file=sys.stderr))\n" + ENTRY
+)
+
+
+@pytest.mark.parametrize(
+    "args", [["local", "--help"], ["local", "up", "--help"], ["local", "status", "--help"]]
+)
+def test_local_help_imports_neither_boto3_nor_fido2(args: list[str]) -> None:
+    """The local group loads its deployer (boto3, the layer builder) only to run a command.
+
+    The modules are read from ``sys.modules`` at exit: the group is loaded through
+    ``importlib.import_module``, which ``-X importtime`` does not report.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", MODULES_AT_EXIT, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    modules = set(result.stderr.split())
+    assert "cognito_passkey.client.local.cli" in modules  # the lazy group was loaded
+    heavy = sorted(
+        m
+        for m in modules
+        if m.split(".")[0] in HEAVY
+        or m.startswith(("cognito_passkey.lambdas.build", "cognito_passkey.client.local.deploy"))
+    )
+    assert heavy == []
+    assert "Usage: cognito-passkey local" in result.stdout
+
+
 @dataclass
 class Enrolled:
     deployment: Deployment

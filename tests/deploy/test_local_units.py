@@ -35,6 +35,19 @@ def test_function_url_becomes_a_path_on_the_local_endpoint() -> None:
         ({"origins": ()}, "origin"),
         ({"backend": "loginid"}, "LoginID base URL and private key"),
         ({"backend": "loginid", "loginid_base_url": "http://127.0.0.1:1"}, "private key"),
+        ({"challenge_ttl_seconds": 9}, "10 to 900 seconds"),
+        ({"challenge_ttl_seconds": 901}, "10 to 900 seconds"),
+        ({"challenge_ttl_seconds": "60"}, "10 to 900 seconds"),
+        ({"challenge_ttl_seconds": True}, "10 to 900 seconds"),
+        (
+            {
+                "backend": "loginid",
+                "loginid_base_url": "http://127.0.0.1:1",
+                "loginid_private_key": PEM,
+                "challenge_ttl_seconds": 60,
+            },
+            "selfhosted setting",
+        ),
     ],
 )
 def test_bad_specs_are_refused(kwargs: dict[str, object], message: str) -> None:
@@ -88,6 +101,9 @@ def test_stack_parameters_per_backend() -> None:
     assert selfhosted["RelyingPartyId"] == "localhost"
     assert selfhosted["AllowedOrigins"] == "https://localhost"
     assert not any(key.startswith("LOGINID") for key in selfhosted)
+    assert selfhosted["ChallengeTtlSeconds"] == "300"  # the template's default
+    short = DeploySpec(challenge_ttl_seconds=10)
+    assert deploying.stack_parameters(short, "fn", "layer", "3.11")["ChallengeTtlSeconds"] == "10"
     loginid = deploying.stack_parameters(
         DeploySpec(
             backend="loginid",
@@ -104,6 +120,32 @@ def test_stack_parameters_per_backend() -> None:
     assert loginid["FastSignIn"] == "false"
     assert loginid["RelyingPartyId"] == "localhost"
     assert "AllowedOrigins" not in loginid
+    assert "ChallengeTtlSeconds" not in loginid  # not a parameter of the LoginID template
+
+
+def test_every_stack_parameter_is_a_template_parameter() -> None:
+    from importlib import resources
+
+    from cfnlint.decode import decode
+
+    specs = {
+        "selfhosted": DeploySpec(challenge_ttl_seconds=10),
+        "loginid": DeploySpec(
+            backend="loginid", loginid_base_url="http://127.0.0.1:1", loginid_private_key=PEM
+        ),
+    }
+    for backend, spec in specs.items():
+        path = resources.files("cognito_passkey.lambdas") / "templates"
+        template, matches = decode(str(path / deploying.TEMPLATES[backend]))
+        assert not matches and template is not None
+        given = deploying.stack_parameters(spec, "fn.zip", "layer.zip", "3.11")
+        assert set(given) <= set(template["Parameters"]), backend
+
+
+def test_reset_redeploys_with_the_same_challenge_ttl(tmp_path: Path) -> None:
+    spec = DeploySpec(stack_name="short", challenge_ttl_seconds=10)
+    again = LocalAws(tmp_path)._spec_for("short", {"spec": _spec_record(spec)})
+    assert again == spec
 
 
 @pytest.mark.parametrize("backend", ["selfhosted", "loginid"])
@@ -213,3 +255,12 @@ def test_state_files_are_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
     assert aws.deployments() == {"s": deployment}
+
+
+def test_cli_challenge_ttl_is_checked_before_anything_starts(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        local, ["up", "--state-dir", str(tmp_path / "state"), "--challenge-ttl-seconds", "5"]
+    )
+    assert result.exit_code == 2
+    assert "--challenge-ttl-seconds" in result.output
+    assert not (tmp_path / "state").exists()

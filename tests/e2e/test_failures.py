@@ -31,64 +31,19 @@ from cognito_passkey.client import PasskeyClient, exchange
 from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.config import write_profile
 from cognito_passkey.client.errors import NotAuthorizedError
-from cognito_passkey.client.local import DeploySpec, LocalAws
 from cognito_passkey.client.local import deploy as deploying
 from cognito_passkey.client.local.deploy import Deployment, session
 from cognito_passkey.client.management import PasskeyManager
 from cognito_passkey.client.session import obtain_tokens
 from cognito_passkey.lambdas import dialect
 from fido2.utils import websafe_encode
+from stack_fixtures import CHALLENGE_TTL_SECONDS
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "Correct-Horse-9-Battery"
 GET = {dialect.META_AUTHENTICATION_TYPE: dialect.FIDO2_GET}
 FAST_GET = {**GET, dialect.META_FAST_SIGNIN: "true"}
-
-
-# -- the extra stack: a short challenge TTL ----------------------------------------------------
-
-SHORT_TTL_STACK = "passkey-short-challenge-ttl"
-SHORT_TTL_SECONDS = 10
-
-
-@pytest.fixture(scope="module")
-def short_ttl(local_aws: LocalAws) -> Deployment:
-    """The selfhosted template deployed with ``ChallengeTtlSeconds=10`` (fast sign-in on).
-
-    The parameter goes through the template exactly as ``aws cloudformation deploy`` would
-    pass it; ``DeploySpec`` has no field for it, so the stack is created here.
-    """
-    spec = DeploySpec(stack_name=SHORT_TTL_STACK)
-    endpoint = local_aws.endpoint
-    outputs = deploying.stack_outputs(endpoint, SHORT_TTL_STACK)
-    if outputs is None:
-        info = local_aws.info()
-        assert info is not None
-        function_key, layer_key = deploying.upload_artifacts(
-            endpoint, info.python_version, local_aws.state_dir / "build"
-        )
-        parameters = deploying.stack_parameters(spec, function_key, layer_key, info.python_version)
-        parameters["ChallengeTtlSeconds"] = str(SHORT_TTL_SECONDS)
-        deploying.client(endpoint, "cloudformation").create_stack(
-            StackName=SHORT_TTL_STACK,
-            TemplateBody=deploying.template_body(spec.backend),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-            Capabilities=["CAPABILITY_IAM"],
-        )
-        deadline = time.monotonic() + 120
-        while outputs is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-            outputs = deploying.stack_outputs(endpoint, SHORT_TTL_STACK)
-        assert outputs is not None, "the short-TTL stack did not deploy"
-    return Deployment(
-        stack_name=SHORT_TTL_STACK,
-        backend=spec.backend,
-        endpoint=endpoint,
-        outputs=outputs,
-        rp_id=spec.rp_id,
-        origin=spec.origins[0],
-    )
 
 
 # -- users, clients, what the backend holds ---------------------------------------------------
@@ -453,24 +408,25 @@ def test_a_replayed_answer_is_refused(
 # -- expired challenges (selfhosted) ----------------------------------------------------------
 
 
-def test_challenges_expire_after_the_ttl_in_both_dialects(short_ttl: Deployment, idp: Any) -> None:
+def test_challenges_expire_after_the_ttl_in_both_dialects(selfhosted: Deployment, idp: Any) -> None:
     """Answers signed in time but sent after the stack's 10 s TTL are refused (one wait
-    serves both dialects); Cognito's own session (3 minutes) is still valid."""
-    functions = deploying.client(short_ttl.endpoint, "lambda")
+    serves both dialects); Cognito's own session (3 minutes) is still valid. The stack offers
+    fast sign-in, so the 3-call dialect is the client's choice: it answers AUTH_PARAMS."""
+    functions = deploying.client(selfhosted.endpoint, "lambda")
     for output in ("CreateAuthArn", "VerifyAuthArn"):
-        variables = functions.get_function_configuration(FunctionName=short_ttl.outputs[output])[
+        variables = functions.get_function_configuration(FunctionName=selfhosted.outputs[output])[
             "Environment"
         ]["Variables"]
-        assert variables["PASSKEY_CHALLENGE_TTL_SECONDS"] == str(SHORT_TTL_SECONDS)
-    held = Backend(short_ttl)
+        assert variables["PASSKEY_CHALLENGE_TTL_SECONDS"] == str(CHALLENGE_TTL_SECONDS)
+    held = Backend(selfhosted)
     key = SoftAuthenticator()
-    username = enrolled_user(idp, short_ttl, "fx-expired-", key)
+    username = enrolled_user(idp, selfhosted, "fx-expired-", key)
     before = held.passkeys(username)
-    client = api_client(short_ttl, key)
+    client = api_client(selfhosted, key)
 
     def signed_answer(reply: dict[str, Any]) -> str:
         options = exchange.parse_options(reply["ChallengeParameters"][dialect.PARAM_PUBLIC_KEY])
-        signed = key.get(options, origin=short_ttl.origin, rp_id=short_ttl.rp_id)
+        signed = key.get(options, origin=selfhosted.origin, rp_id=selfhosted.rp_id)
         return exchange.assertion_answer(options, signed)
 
     fast_round = start(client, username)  # 2-call: the options come in round 1
@@ -478,14 +434,14 @@ def test_challenges_expire_after_the_ttl_in_both_dialects(short_ttl: Deployment,
     first = start(client, username)  # 3-call: AUTH_PARAMS, then round 2's options
     second = respond(client, first["Session"], username, dialect.AUTH_PARAMS, GET)
     slow_answer = signed_answer(second)
-    time.sleep(SHORT_TTL_SECONDS + 1.5)
+    time.sleep(CHALLENGE_TTL_SECONDS + 1.5)
     with pytest.raises(NotAuthorizedError):
         respond(client, fast_round["Session"], username, fast_answer, FAST_GET)
     with pytest.raises(NotAuthorizedError):
         respond(client, second["Session"], username, slow_answer, GET)
 
     assert held.passkeys(username) == before
-    assert VerifyLog(short_ttl, username).reasons() == ["challenge_expired"] * 2
+    assert VerifyLog(selfhosted, username).reasons() == ["challenge_expired"] * 2
     assert client.sign_in_passkey(username).id_token  # a fresh challenge works
 
 

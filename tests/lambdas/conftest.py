@@ -1,5 +1,5 @@
-"""Fixtures for the Lambda tests: a real DynamoDB/Secrets Manager (ministack), a JWKS
-endpoint for Cognito-shaped tokens, and an environment per backend."""
+"""Fixtures for the Lambda tests: a real DynamoDB/Secrets Manager (the session's shared
+ministack), a JWKS endpoint for Cognito-shaped tokens, and an environment per backend."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cognito_passkey.client.local import LocalAws
 
 HERE = Path(__file__).resolve().parent
 for folder in (HERE, HERE.parent):  # lambdas_support, and the shared loginid_server
@@ -27,16 +28,13 @@ from lambdas_support import (  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A ministack on 127.0.0.1 for the whole session; yields its endpoint URL.
+def ministack(local_aws: LocalAws) -> str:
+    """The endpoint of the session's shared local AWS (``stack_fixtures``).
 
-    Started by the project's own launcher (its interpreter: $COGNITO_PASSKEY_MINISTACK_PYTHON,
-    or a virtual environment made once in the user cache).
+    These tests only add resources of their own (tables and secrets with random names) and
+    never reset the server, so the stacks other suites deployed there are left alone.
     """
-    from cognito_passkey.client.local import LocalAws
-
-    with LocalAws(tmp_path_factory.mktemp("local-aws")) as aws:
-        yield aws.endpoint
+    return local_aws.endpoint
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from botocore.stub import Stubber
 from cognito_passkey.client import PasskeyClient
 from cognito_passkey.client.errors import ProtocolError
 
-POOL_ID = "eu-west-1_Review1"
-CLIENT_ID = "reviewclient"
+POOL_ID = "eu-west-1_RpCheck1"
+CLIENT_ID = "rpcheckclient"
 RESULT = {"IdToken": "a.b.c", "AccessToken": "d.e.f", "RefreshToken": "r", "ExpiresIn": 60}
 
 

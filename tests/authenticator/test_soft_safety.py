@@ -1,4 +1,4 @@
-"""Review fixes: no in-memory store behind 'soft:', no PIN token in a repr."""
+"""Software-authenticator safety: no in-memory store behind 'soft:', no PIN token in a repr."""
 
 from __future__ import annotations
 
