@@ -29,6 +29,8 @@ _CREDENTIAL = "CREDENTIAL#"
 _CHALLENGE = "CHALLENGE#"
 _DEPLOYMENT_PK = "DEPLOYMENT"
 _DECOY_KEY_SK = "DECOY_KEY"
+CHALLENGE_TTL_GRACE_SECONDS = 3600
+"""How long an expired challenge is kept before the table's TTL may delete it."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,12 @@ class PasskeyStore:
     # Challenges ---------------------------------------------------------------------
 
     def put_challenge(self, username: str, challenge_id: str, record: ChallengeRecord) -> None:
-        """Store a fresh challenge; DynamoDB's TTL removes it if it is never answered."""
+        """Store a fresh challenge; DynamoDB's TTL removes it if it is never answered.
+
+        The TTL lies ``CHALLENGE_TTL_GRACE_SECONDS`` past the expiry the Lambda enforces, so
+        a late answer meets the record and is refused as expired (a clear reason in the
+        log) rather than as unknown, whenever the table's reaper happens to run.
+        """
         self._call(
             "put_item",
             Item={
@@ -160,7 +167,7 @@ class PasskeyStore:
                 "kind": {"S": record.kind},
                 "user_verification": {"S": record.user_verification},
                 "expires_at": {"N": str(record.expires_at)},
-                "ttl": {"N": str(record.expires_at)},
+                "ttl": {"N": str(record.expires_at + CHALLENGE_TTL_GRACE_SECONDS)},
                 "decoy": {"BOOL": record.decoy},
             },
             ConditionExpression="attribute_not_exists(pk)",

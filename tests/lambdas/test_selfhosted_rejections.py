@@ -21,27 +21,14 @@ from lambdas_support import (
     assertion_answer,
     attestation_answer,
     create_metadata,
+    enroll,
     forge_assertion,
     forge_attestation,
     log_lines,
     rejections,
+    start_registration,
     verify_event,
 )
-
-
-def enroll(
-    mint: TokenMint, username: str, credential: ForgedCredential | None = None
-) -> ForgedCredential:
-    credential = credential or ForgedCredential()
-    loop = CognitoLoop(username)
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
-    answer = attestation_answer(
-        forge_attestation(options, credential), options, mint.id_token(username)
-    )
-    loop.respond(answer, create_metadata())
-    assert loop.outcome == "tokens"
-    return credential
 
 
 def sign_in_round(username: str) -> tuple[CognitoLoop, dict[str, Any]]:
@@ -199,6 +186,22 @@ def test_an_expired_challenge_is_refused(
     assert refused(loop, answer, capsys)[0] == "challenge_expired"
 
 
+def test_an_expired_challenge_outlives_its_expiry_in_the_table(selfhosted: Any) -> None:
+    """The table's TTL reaper must not turn "expired" into "unknown" for a late answer."""
+    import boto3
+    from cognito_passkey.lambdas.backends.store import CHALLENGE_TTL_GRACE_SECONDS
+
+    sign_in_round("alice")
+    table = boto3.client("dynamodb", endpoint_url=selfhosted["AWS_ENDPOINT_URL"])
+    items = table.scan(TableName=selfhosted["PASSKEY_TABLE_NAME"])["Items"]
+    challenges = [item for item in items if item["sk"]["S"].startswith("CHALLENGE#")]
+    assert challenges
+    for item in challenges:
+        expires_at = int(item["expires_at"]["N"])
+        assert int(item["ttl"]["N"]) == expires_at + CHALLENGE_TTL_GRACE_SECONDS
+        assert expires_at <= time.time() + 300
+
+
 def test_a_counter_regression_is_refused_and_logged_as_a_possible_clone(
     selfhosted: Any, mint: TokenMint, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -272,8 +275,7 @@ def test_a_bent_registration_is_refused_and_stores_nothing(
     reason: str,
 ) -> None:
     loop = CognitoLoop("alice")
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
+    options = start_registration(loop)
     capsys.readouterr()
     answer = attestation_answer(
         forge_attestation(options, ForgedCredential(), **bend), options, mint.id_token("alice")
@@ -289,8 +291,7 @@ def test_a_passkey_cannot_be_registered_twice(
 ) -> None:
     credential = enroll(mint, "alice")
     loop = CognitoLoop("alice")
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
+    options = start_registration(loop)
     capsys.readouterr()
     answer = attestation_answer(
         forge_attestation(options, credential), options, mint.id_token("alice")
