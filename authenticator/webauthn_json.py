@@ -142,14 +142,9 @@ def parse_creation_options(options: Mapping[str, Any], *, rp_id: str | None) -> 
     ]
     if not data["pubKeyCredParams"]:
         raise InvalidOptionsError("'pubKeyCredParams' lists no public-key algorithm.")
-    data["excludeCredentials"] = _descriptors(data.get("excludeCredentials"), "excludeCredentials")
-    _drop_unknown_hints(data)
-    timeout_ms = _timeout(data.pop("timeout", None))
-    try:
-        parsed = PublicKeyCredentialCreationOptions.from_dict(data)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidOptionsError(f"Malformed creation options: {exc}.") from exc
-    return ParsedOptions(effective_rp_id, timeout_ms, parsed)
+    return _parsed(
+        data, "excludeCredentials", PublicKeyCredentialCreationOptions, "creation", effective_rp_id
+    )
 
 
 def parse_request_options(options: Mapping[str, Any], *, rp_id: str | None) -> ParsedOptions:
@@ -160,13 +155,27 @@ def parse_request_options(options: Mapping[str, Any], *, rp_id: str | None) -> P
     _require_challenge(data)
     effective_rp_id = _resolve_rp_id(data.get("rpId"), rp_id)
     data["rpId"] = effective_rp_id
-    data["allowCredentials"] = _descriptors(data.get("allowCredentials"), "allowCredentials")
+    return _parsed(
+        data, "allowCredentials", PublicKeyCredentialRequestOptions, "request", effective_rp_id
+    )
+
+
+def _parsed(
+    data: dict[str, Any],
+    descriptors_key: str,
+    kind: type[PublicKeyCredentialCreationOptions] | type[PublicKeyCredentialRequestOptions],
+    what: str,
+    effective_rp_id: str,
+) -> ParsedOptions:
+    """The steps both kinds of options end with: credential descriptors, hints, timeout,
+    then python-fido2's own parse."""
+    data[descriptors_key] = _descriptors(data.get(descriptors_key), descriptors_key)
     _drop_unknown_hints(data)
     timeout_ms = _timeout(data.pop("timeout", None))
     try:
-        parsed = PublicKeyCredentialRequestOptions.from_dict(data)
+        parsed = kind.from_dict(data)
     except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidOptionsError(f"Malformed request options: {exc}.") from exc
+        raise InvalidOptionsError(f"Malformed {what} options: {exc}.") from exc
     return ParsedOptions(effective_rp_id, timeout_ms, parsed)
 
 

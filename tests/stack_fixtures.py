@@ -49,9 +49,19 @@ def create_user(idp: Any, deployment: Deployment, username: str, password: str) 
     )
 
 
-def passkey_client(deployment: Deployment, authenticator: Any = None, **options: Any) -> Any:
-    """The project's client for ``deployment``, with a fresh in-memory software key."""
-    from cognito_passkey.authenticator import SoftAuthenticator
+def new_user(idp: Any, deployment: Deployment, prefix: str) -> str:
+    """A fresh confirmed user named ``prefix`` + a unique suffix, whose password is
+    :data:`PASSWORD`."""
+    username = unique_username(prefix)
+    create_user(idp, deployment, username, PASSWORD)
+    return username
+
+
+def api_client(
+    deployment: Deployment, authenticator: Any, *, fast: bool = True, **options: Any
+) -> Any:
+    """The project's client for ``deployment`` with exactly ``authenticator``: ``None`` gives
+    a client with no key (raw Cognito calls, password sign-in, token checks only)."""
     from cognito_passkey.client import PasskeyClient
     from cognito_passkey.client.local.deploy import session
 
@@ -61,11 +71,29 @@ def passkey_client(deployment: Deployment, authenticator: Any = None, **options:
         "endpoint_url": deployment.endpoint,
         "rp_id": deployment.rp_id,
         "origin": deployment.origin,
-        "authenticator": authenticator if authenticator is not None else SoftAuthenticator(),
+        "authenticator": authenticator,
         "boto_session": session(),
+        "fast_signin": fast,
     }
     settings.update(options)
     return PasskeyClient(**settings)
+
+
+def passkey_client(deployment: Deployment, authenticator: Any = None, **options: Any) -> Any:
+    """The project's client for ``deployment``, with a fresh in-memory software key unless
+    ``authenticator`` is given."""
+    from cognito_passkey.authenticator import SoftAuthenticator
+
+    key = authenticator if authenticator is not None else SoftAuthenticator()
+    return api_client(deployment, key, **options)
+
+
+def enrolled_user(idp: Any, deployment: Deployment, prefix: str, authenticator: Any) -> str:
+    """A new user (:func:`new_user`) with one passkey on ``authenticator``."""
+    username = new_user(idp, deployment, prefix)
+    enroller = api_client(deployment, authenticator)
+    enroller.add_passkey(username, enroller.sign_in_password(username, PASSWORD).id_token)
+    return username
 
 
 @dataclass(frozen=True)
@@ -78,6 +106,15 @@ class SecretClient:
 
     def __repr__(self) -> str:  # the secret stays out of test reports
         return f"SecretClient(client_id={self.client_id!r})"
+
+    def options(self, with_secret: bool) -> dict[str, str]:
+        """:func:`passkey_client` options: this app client and its secret, or with
+        ``with_secret`` false none (the deployment's own client, without a secret)."""
+        return (
+            {"client_id": self.client_id, "client_secret": self.client_secret}
+            if with_secret
+            else {}
+        )
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +193,4 @@ def idp(local_aws: LocalAws) -> Any:
 @pytest.fixture
 def password_user(selfhosted: Deployment, idp: Any) -> str:
     """A fresh confirmed user of the self-hosted pool whose password is :data:`PASSWORD`."""
-    username = unique_username("user-")
-    create_user(idp, selfhosted, username, PASSWORD)
-    return username
+    return new_user(idp, selfhosted, "user-")

@@ -163,13 +163,15 @@ class PinUvAuth:
             raise fail(ERR.INVALID_SUBCOMMAND)
         return {5: self._store.device_state().uv_retries}
 
+    def _new_pin_params(self, params: Mapping[int, Any]) -> tuple[dict[Any, Any], bytes, bytes]:
+        """setPIN's and changePIN's shared parameters: keyAgreement, pinUvAuthParam, newPinEnc."""
+        self._require_pin_support()
+        return required(params, 3, dict), required(params, 4, bytes), required(params, 5, bytes)
+
     def _set_pin(
         self, protocol: AuthenticatorPinProtocol, params: Mapping[int, Any]
     ) -> dict[int, Any] | None:
-        self._require_pin_support()
-        key_agreement = required(params, 3, dict)
-        pin_uv_auth_param = required(params, 4, bytes)
-        new_pin_enc = required(params, 5, bytes)
+        key_agreement, pin_uv_auth_param, new_pin_enc = self._new_pin_params(params)
         if self._store.device_state().pin is not None:
             raise fail(ERR.NOT_ALLOWED)
         shared = _decapsulate(protocol, key_agreement)
@@ -188,10 +190,7 @@ class PinUvAuth:
     def _change_pin(
         self, protocol: AuthenticatorPinProtocol, params: Mapping[int, Any]
     ) -> dict[int, Any] | None:
-        self._require_pin_support()
-        key_agreement = required(params, 3, dict)
-        pin_uv_auth_param = required(params, 4, bytes)
-        new_pin_enc = required(params, 5, bytes)
+        key_agreement, pin_uv_auth_param, new_pin_enc = self._new_pin_params(params)
         pin_hash_enc = required(params, 6, bytes)
         self._check_pin_usable()
         shared = _decapsulate(protocol, key_agreement)

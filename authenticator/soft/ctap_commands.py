@@ -207,19 +207,15 @@ class CtapAuthenticator:
         if pin_uv_auth_param is None and not builtin_uv and not uv_optional and self._protected():
             raise fail(ERR.PUAT_REQUIRED)
 
-        user_verified = False
-        if pin_uv_auth_param is not None:
-            self.pin.verify_param(
-                protocol_version,
-                pin_uv_auth_param,
-                client_data_hash,
-                Permission.MAKE_CREDENTIAL,
-                rp_id,
-            )
-            user_verified = True
-        elif builtin_uv:
-            perform_builtin_uv(self._user_verification, UserRequest("uv", rp_id, event), self.store)
-            user_verified = True
+        user_verified = self._verify_user(
+            Permission.MAKE_CREDENTIAL,
+            rp_id,
+            client_data_hash,
+            pin_uv_auth_param,
+            protocol_version,
+            builtin_uv=builtin_uv,
+            event=event,
+        )
 
         if exclude_ids:
             held = {c.credential_id for c in self.store.list_credentials(rp_id)}
@@ -252,6 +248,28 @@ class CtapAuthenticator:
             signature = sign(credential.load_private_key(), auth_data + client_data_hash)
             return {1: "packed", 2: bytes(auth_data), 3: {"alg": algorithm, "sig": signature}}
         return {1: "none", 2: bytes(auth_data), 3: {}}
+
+    def _verify_user(
+        self,
+        permission: Permission,
+        rp_id: str,
+        client_data_hash: bytes,
+        pin_uv_auth_param: bytes | None,
+        protocol_version: int | None,
+        *,
+        builtin_uv: bool,
+        event: Event,
+    ) -> bool:
+        """Check the PIN/UV auth param, or run the built-in UV; whether the user is verified."""
+        if pin_uv_auth_param is not None:
+            self.pin.verify_param(
+                protocol_version, pin_uv_auth_param, client_data_hash, permission, rp_id
+            )
+            return True
+        if builtin_uv:
+            perform_builtin_uv(self._user_verification, UserRequest("uv", rp_id, event), self.store)
+            return True
+        return False
 
     def _choose_algorithm(self, key_params: list[Any]) -> int:
         """The first of the RP's algorithms (in its order of preference) this key supports."""
@@ -295,19 +313,15 @@ class CtapAuthenticator:
         if builtin_uv and not self.config.builtin_uv:
             raise fail(ERR.INVALID_OPTION)
 
-        user_verified = False
-        if pin_uv_auth_param is not None:
-            self.pin.verify_param(
-                protocol_version,
-                pin_uv_auth_param,
-                client_data_hash,
-                Permission.GET_ASSERTION,
-                rp_id,
-            )
-            user_verified = True
-        elif builtin_uv:
-            perform_builtin_uv(self._user_verification, UserRequest("uv", rp_id, event), self.store)
-            user_verified = True
+        user_verified = self._verify_user(
+            Permission.GET_ASSERTION,
+            rp_id,
+            client_data_hash,
+            pin_uv_auth_param,
+            protocol_version,
+            builtin_uv=builtin_uv,
+            event=event,
+        )
 
         held = self.store.list_credentials(rp_id)
         if allow_ids:

@@ -16,7 +16,7 @@ from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.errors import AuthenticationError, ConfigurationError
 from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.session import obtain_tokens
-from stack_fixtures import PASSWORD, SecretClient, create_user, passkey_client, unique_username
+from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client
 
 from .conftest import CLIENT_ID, POOL_ID, closed_url
 from .pools import enrol
@@ -145,11 +145,8 @@ def test_expired_token_is_refreshed_before_the_key(
 ) -> None:
     app = selfhosted_secret_client
     deployment = app.deployment
-    options = (
-        {"client_id": app.client_id, "client_secret": app.client_secret} if with_secret else {}
-    )
-    username = unique_username("refresh-")
-    create_user(idp, deployment, username, PASSWORD)
+    options = app.options(with_secret)
+    username = new_user(idp, deployment, "refresh-")
     issued = passkey_client(deployment, **options).sign_in_password(username, PASSWORD)
     stale = replace(issued, expires_at=int(time.time()) - 5)
     cache = TokenCache(tmp_path)

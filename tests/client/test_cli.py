@@ -18,9 +18,10 @@ from cognito_passkey.client.cache import CacheEntry, CacheKey, TokenCache
 from cognito_passkey.client.cli import cli
 from cognito_passkey.client.cli_support import ReportingGroup, _load_lazy
 from cognito_passkey.client.local.deploy import Deployment
-from stack_fixtures import PASSWORD, create_user, passkey_client, unique_username
+from stack_fixtures import PASSWORD, new_user, passkey_client, unique_username
 
 from .conftest import closed_url
+from .pools import write_soft_profile
 
 
 @dataclass
@@ -61,20 +62,9 @@ class Setup:
 
 @pytest.fixture
 def setup(selfhosted: Deployment, idp: Any, tmp_path: Path) -> Setup:
-    username = unique_username("cli-")
-    create_user(idp, selfhosted, username, PASSWORD)
+    username = new_user(idp, selfhosted, "cli-")
     store = tmp_path / "soft.json"
-    config.write_profile(
-        "default",
-        {
-            "user_pool_id": selfhosted.user_pool_id,
-            "client_id": selfhosted.client_id,
-            "endpoint_url": selfhosted.endpoint,
-            "authenticator": f"soft:{store}",
-            "origin": selfhosted.origin,
-            "rp_id": selfhosted.rp_id,
-        },
-    )
+    write_soft_profile(selfhosted, store)
     return Setup(selfhosted, username, store, CliRunner(), idp)
 
 

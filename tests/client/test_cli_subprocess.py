@@ -18,7 +18,7 @@ from cognito_passkey.client.local.deploy import Deployment
 from stack_fixtures import passkey_client, unique_username
 
 from .conftest import CLIENT_ID, POOL_ID, closed_url
-from .pools import enrol
+from .pools import enrol, write_soft_profile
 
 ENTRY = "from cognito_passkey.client.cli import main; main()"
 HEAVY = ("boto3", "botocore", "fido2", "pycognito", "jwt", "cryptography")
@@ -122,17 +122,7 @@ class Enrolled:
 def profile(selfhosted: Deployment, tmp_path: Path) -> Path:
     """The default profile for the self-hosted pool with a software key; the key's file."""
     store = tmp_path / "soft.json"
-    config.write_profile(
-        "default",
-        {
-            "user_pool_id": selfhosted.user_pool_id,
-            "client_id": selfhosted.client_id,
-            "endpoint_url": selfhosted.endpoint,
-            "authenticator": f"soft:{store}",
-            "origin": selfhosted.origin,
-            "rp_id": selfhosted.rp_id,
-        },
-    )
+    write_soft_profile(selfhosted, store)
     return store
 
 

@@ -20,7 +20,7 @@ from cognito_passkey.client.errors import (
 )
 from cognito_passkey.client.local.deploy import Deployment
 from fido2.webauthn import AuthenticationResponse, RegistrationResponse
-from stack_fixtures import PASSWORD, SecretClient, create_user, passkey_client, unique_username
+from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client, unique_username
 
 from .pools import enrol, user_exists
 from .wire import Wire
@@ -191,8 +191,7 @@ def test_unknown_user_is_refused(selfhosted: Deployment) -> None:
 
 
 def test_a_new_user_without_a_passkey_is_refused(selfhosted: Deployment, idp: Any) -> None:
-    username = unique_username("nokey-")
-    create_user(idp, selfhosted, username, PASSWORD)
+    username = new_user(idp, selfhosted, "nokey-")
     with pytest.raises((AuthenticationError, NoCredentialsError)):
         passkey_client(selfhosted).sign_in_passkey(username)
     assert user_exists(idp, selfhosted, username)
@@ -203,12 +202,9 @@ def test_sign_out_revokes_the_refresh_token(
     selfhosted_secret_client: SecretClient, idp: Any, with_secret: bool
 ) -> None:
     app = selfhosted_secret_client
-    options = (
-        {"client_id": app.client_id, "client_secret": app.client_secret} if with_secret else {}
-    )
+    options = app.options(with_secret)
     client = passkey_client(app.deployment, **options)
-    username = unique_username("out-")
-    create_user(idp, app.deployment, username, PASSWORD)
+    username = new_user(idp, app.deployment, "out-")
     tokens = client.sign_in_password(username, PASSWORD)
     assert tokens.refresh_token
     assert client.refresh(tokens.refresh_token, username=username).id_token

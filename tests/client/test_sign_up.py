@@ -17,7 +17,7 @@ from cognito_passkey.client import errors as e
 from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.management import PasskeyManager
 from cognito_passkey.client.passwords import SYMBOLS, generate_password
-from stack_fixtures import PASSWORD, SecretClient, create_user, passkey_client, unique_username
+from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client, unique_username
 
 from .pools import user_exists
 from .wire import Wire
@@ -34,11 +34,8 @@ def test_password_sign_in_is_srp(
 ) -> None:
     app = selfhosted_secret_client
     deployment = app.deployment
-    options = (
-        {"client_id": app.client_id, "client_secret": app.client_secret} if with_secret else {}
-    )
-    username = unique_username("dave-")
-    create_user(idp, deployment, username, PASSWORD)
+    options = app.options(with_secret)
+    username = new_user(idp, deployment, "dave-")
     client = passkey_client(deployment, **options)
     wire = Wire(client.api.client)
     tokens = client.sign_in_password(username, PASSWORD)

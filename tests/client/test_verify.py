@@ -12,7 +12,7 @@ from cognito_passkey.client import PasskeyClient
 from cognito_passkey.client.errors import NetworkError, TokenError, TokenExpiredError
 from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.verify import TokenVerifier, jwks_url
-from stack_fixtures import PASSWORD, SecretClient, passkey_client
+from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client
 
 from .conftest import CLIENT_ID, ISSUER, POOL_ID, REGION, JwksServer, SigningKey, closed_url, mint
 
@@ -75,10 +75,8 @@ def test_real_token_tampered_or_for_another_client_is_refused(
 def test_token_of_another_pool_is_refused(
     selfhosted: Deployment, selfhosted_three_call: Deployment, idp: Any
 ) -> None:
-    from stack_fixtures import create_user, unique_username
 
-    username = unique_username("elsewhere-")
-    create_user(idp, selfhosted_three_call, username, PASSWORD)
+    username = new_user(idp, selfhosted_three_call, "elsewhere-")
     foreign = passkey_client(selfhosted_three_call).sign_in_password(username, PASSWORD)
     with pytest.raises(TokenError):
         pool_verifier(selfhosted).verify(foreign.id_token)

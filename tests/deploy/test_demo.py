@@ -40,22 +40,6 @@ STEPS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def demo_aws(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The session's local AWS when the suite shares one, else one of this module's own."""
-    try:
-        yield request.getfixturevalue("local_aws")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    aws = LocalAws(tmp_path_factory.mktemp("demo-aws"), stop_with_parent=True)
-    aws.start()
-    try:
-        yield aws
-    finally:
-        aws.stop()
-
-
 class Secrets:
     """Every password and token the demo handled, caught on their way out of the library."""
 
@@ -108,9 +92,9 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 @pytest.mark.e2e
 def test_the_demo_command_passes_every_step_and_prints_no_secret(
-    demo_aws: LocalAws, secrets: Secrets, workspace: Path
+    local_aws: LocalAws, secrets: Secrets, workspace: Path
 ) -> None:
-    args = ["demo", "--state-dir", str(demo_aws.state_dir), "--stack-name", STACK, "-o", "json"]
+    args = ["demo", "--state-dir", str(local_aws.state_dir), "--stack-name", STACK, "-o", "json"]
     result = CliRunner().invoke(local, [*args, "--profile", "demo-test"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -135,7 +119,7 @@ def test_the_demo_command_passes_every_step_and_prints_no_secret(
 
     # The profile lets the CLI carry on by hand with the demo's software authenticator.
     profile = load_profile("demo-test")
-    store_file = demo_aws.state_dir / "authenticator.json"
+    store_file = local_aws.state_dir / "authenticator.json"
     assert profile["user_pool_id"] == summary["user_pool_id"]
     assert profile["authenticator"] == f"soft:{store_file}"
     assert (store_file.stat().st_mode & 0o777) == 0o600
@@ -149,19 +133,19 @@ def test_the_demo_command_passes_every_step_and_prints_no_secret(
 
 @pytest.mark.e2e
 def test_a_second_run_for_the_same_user_keeps_its_passkey(
-    demo_aws: LocalAws, secrets: Secrets, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    local_aws: LocalAws, secrets: Secrets, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store_file = tmp_path / "store.json"
     reported: list[StepResult] = []
     first = run_demo(
-        demo_aws,
+        local_aws,
         stack_name=STACK,
         profile=None,
         authenticator_file=store_file,
         report=reported.append,
     )
     again = run_demo(
-        demo_aws,
+        local_aws,
         username=first.username,
         stack_name=STACK,
         profile=None,
@@ -183,13 +167,13 @@ def test_a_second_run_for_the_same_user_keeps_its_passkey(
 
 
 @pytest.mark.e2e
-def test_a_failing_step_stops_the_demo_with_its_name(demo_aws: LocalAws, tmp_path: Path) -> None:
+def test_a_failing_step_stops_the_demo_with_its_name(local_aws: LocalAws, tmp_path: Path) -> None:
     store_file = tmp_path / "store.json"
     store_file.write_text("not a store")
     reported: list[StepResult] = []
     with pytest.raises(DemoStepError) as caught:
         run_demo(
-            demo_aws,
+            local_aws,
             stack_name=STACK,
             profile=None,
             authenticator_file=store_file,
@@ -202,9 +186,9 @@ def test_a_failing_step_stops_the_demo_with_its_name(demo_aws: LocalAws, tmp_pat
 
 @pytest.mark.e2e
 def test_the_command_fails_with_one_line_and_a_nonzero_exit(
-    demo_aws: LocalAws, workspace: Path
+    local_aws: LocalAws, workspace: Path
 ) -> None:
-    args = ["demo", "--state-dir", str(demo_aws.state_dir), "--stack-name", "bad_name!"]
+    args = ["demo", "--state-dir", str(local_aws.state_dir), "--stack-name", "bad_name!"]
     result = CliRunner().invoke(local, args, catch_exceptions=False)
     assert result.exit_code != 0
     assert result.stdout == ""

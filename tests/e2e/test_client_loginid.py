@@ -13,7 +13,7 @@ from cognito_passkey.authenticator.errors import NoCredentialsError
 from cognito_passkey.client.errors import AuthenticationError
 from cognito_passkey.client.local.deploy import Deployment, client
 from cognito_passkey.lambdas import dialect
-from e2e_support import PASSWORD, create_user, passkey_client, unique_username
+from e2e_support import PASSWORD, new_user, passkey_client
 
 pytestmark = pytest.mark.e2e
 REFUSED = (AuthenticationError, NoCredentialsError)
@@ -40,8 +40,7 @@ def test_private_key_lives_in_secrets_manager_only(
 def test_add_passkey_then_sign_in_through_loginid(
     loginid: Deployment, loginid_service: Any, idp: Any
 ) -> None:
-    username = unique_username("lid-")
-    create_user(idp, loginid, username, PASSWORD)
+    username = new_user(idp, loginid, "lid-")
     client_ = passkey_client(loginid)
     before = len(loginid_service.requests)
     client_.add_passkey(username, client_.sign_in_password(username, PASSWORD).id_token)
@@ -64,8 +63,7 @@ def test_add_passkey_then_sign_in_through_loginid(
 def test_round_one_carries_loginid_options(
     loginid: Deployment, loginid_service: Any, idp: Any
 ) -> None:
-    username = unique_username("lid-round1-")
-    create_user(idp, loginid, username, PASSWORD)
+    username = new_user(idp, loginid, "lid-round1-")
     client_ = passkey_client(loginid)
     client_.add_passkey(username, client_.sign_in_password(username, PASSWORD).id_token)
     reply = idp.initiate_auth(
@@ -82,8 +80,7 @@ def test_round_one_carries_loginid_options(
 
 
 def test_a_different_authenticator_cannot_sign_in(loginid: Deployment, idp: Any) -> None:
-    username = unique_username("lid-bob-")
-    create_user(idp, loginid, username, PASSWORD)
+    username = new_user(idp, loginid, "lid-bob-")
     owner = passkey_client(loginid)
     owner.add_passkey(username, owner.sign_in_password(username, PASSWORD).id_token)
     with pytest.raises(REFUSED):

@@ -12,7 +12,7 @@ from cognito_passkey.authenticator.errors import NoCredentialsError
 from cognito_passkey.client.errors import AuthenticationError
 from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.management import PasskeyManager
-from e2e_support import PASSWORD, create_user, passkey_client, unique_username
+from e2e_support import PASSWORD, new_user, passkey_client, unique_username
 
 pytestmark = pytest.mark.e2e
 REFUSED = (AuthenticationError, NoCredentialsError)
@@ -30,8 +30,7 @@ def offered_credentials(idp: Any, deployment: Deployment, username: str) -> list
 
 
 def test_add_passkey_then_sign_in_with_it(selfhosted: Deployment, idp: Any) -> None:
-    username = unique_username("alice-")
-    create_user(idp, selfhosted, username, PASSWORD)
+    username = new_user(idp, selfhosted, "alice-")
     client = passkey_client(selfhosted)
     password_tokens = client.sign_in_password(username, PASSWORD)
     added = client.add_passkey(username, password_tokens.id_token)
@@ -50,8 +49,7 @@ def test_add_passkey_then_sign_in_with_it(selfhosted: Deployment, idp: Any) -> N
 
 
 def test_manage_passkeys_through_the_function_url(selfhosted: Deployment, idp: Any) -> None:
-    username = unique_username("manage-")
-    create_user(idp, selfhosted, username, PASSWORD)
+    username = new_user(idp, selfhosted, "manage-")
     client = passkey_client(selfhosted)
     tokens = client.add_passkey(username, client.sign_in_password(username, PASSWORD).id_token)
     tokens = client.sign_in_passkey(username)
@@ -72,8 +70,7 @@ def test_manage_passkeys_through_the_function_url(selfhosted: Deployment, idp: A
 
 
 def test_a_different_authenticator_cannot_sign_in(selfhosted: Deployment, idp: Any) -> None:
-    username = unique_username("bob-")
-    create_user(idp, selfhosted, username, PASSWORD)
+    username = new_user(idp, selfhosted, "bob-")
     owner = passkey_client(selfhosted)
     owner.add_passkey(username, owner.sign_in_password(username, PASSWORD).id_token)
 
@@ -84,8 +81,7 @@ def test_a_different_authenticator_cannot_sign_in(selfhosted: Deployment, idp: A
 
 
 def test_user_without_a_passkey_cannot_sign_in(selfhosted: Deployment, idp: Any) -> None:
-    username = unique_username("nopasskey-")
-    create_user(idp, selfhosted, username, PASSWORD)
+    username = new_user(idp, selfhosted, "nopasskey-")
     with pytest.raises(REFUSED):
         passkey_client(selfhosted).sign_in_passkey(username)
 

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from cognito_passkey.client.local.deploy import Deployment, client
 from cognito_passkey.lambdas import dialect
 from cognito_passkey.lambdas.config import jwks_url
-from e2e_support import PASSWORD, create_user, unique_username
+from e2e_support import new_user
 
 pytestmark = pytest.mark.e2e
 
@@ -72,8 +72,7 @@ def test_passkey_table_has_ttl_on(selfhosted: Deployment) -> None:
 
 
 def test_round_one_offers_fast_signin_options(selfhosted: Deployment, idp: Any) -> None:
-    username = unique_username("round1-")
-    create_user(idp, selfhosted, username, PASSWORD)
+    username = new_user(idp, selfhosted, "round1-")
     reply = round_one(idp, selfhosted, username)
     assert reply["ChallengeName"] == "CUSTOM_CHALLENGE"
     parameters = reply["ChallengeParameters"]
@@ -92,8 +91,7 @@ def test_round_one_offers_fast_signin_options(selfhosted: Deployment, idp: Any) 
 
 
 def test_three_call_dialect_reaches_round_two(selfhosted: Deployment, idp: Any) -> None:
-    username = unique_username("round2-")
-    create_user(idp, selfhosted, username, PASSWORD)
+    username = new_user(idp, selfhosted, "round2-")
     first = round_one(idp, selfhosted, username)
     second = idp.respond_to_auth_challenge(
         ClientId=selfhosted.client_id,
@@ -117,8 +115,7 @@ def test_three_call_dialect_reaches_round_two(selfhosted: Deployment, idp: Any) 
     ],
 )
 def test_bad_fast_signin_answers_are_refused(selfhosted: Deployment, idp: Any, answer: str) -> None:
-    username = unique_username("bad-")
-    create_user(idp, selfhosted, username, PASSWORD)
+    username = new_user(idp, selfhosted, "bad-")
     first = round_one(idp, selfhosted, username)
     with pytest.raises(ClientError) as failure:
         idp.respond_to_auth_challenge(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from cognito_passkey.client.local.deploy import Deployment, client, local_function_url
-from e2e_support import PASSWORD, create_user, passkey_client, unique_username
+from e2e_support import PASSWORD, new_user, passkey_client, unique_username
 
 pytestmark = pytest.mark.e2e
 
@@ -80,8 +80,7 @@ def attach_triggers(idp: Any, pool_id: str, outputs: dict[str, str]) -> None:
 
 
 def sign_in_round_trip(idp: Any, deployment: Deployment) -> None:
-    username = unique_username("existing-user-")
-    create_user(idp, deployment, username, PASSWORD)
+    username = new_user(idp, deployment, "existing-user-")
     api = passkey_client(deployment)
     api.add_passkey(username, api.sign_in_password(username, PASSWORD).id_token)
     claims = api.verify_token(api.sign_in_passkey(username).id_token)
@@ -119,8 +118,7 @@ def test_selfhosted_template_for_an_existing_pool(selfhosted: Deployment, idp: A
 
     from cognito_passkey.client.management import PasskeyManager
 
-    username = unique_username("existing-manage-")
-    create_user(idp, deployment, username, PASSWORD)
+    username = new_user(idp, deployment, "existing-manage-")
     api = passkey_client(deployment)
     tokens = api.add_passkey(username, api.sign_in_password(username, PASSWORD).id_token)
     manager = PasskeyManager(

@@ -15,12 +15,9 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,64 +26,31 @@ import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import PasskeyClient, exchange
 from cognito_passkey.client.cache import CacheKey, TokenCache
-from cognito_passkey.client.config import write_profile
 from cognito_passkey.client.errors import NotAuthorizedError
 from cognito_passkey.client.local import deploy as deploying
-from cognito_passkey.client.local.deploy import Deployment, session
+from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.management import PasskeyManager
 from cognito_passkey.client.session import obtain_tokens
 from cognito_passkey.lambdas import dialect
+from e2e_support import (
+    PASSWORD,
+    TriggerLog,
+    api_client,
+    cli_profile,
+    enrolled_user,
+    new_user,
+    run_cli,
+)
 from fido2.utils import websafe_encode
 from stack_fixtures import CHALLENGE_TTL_SECONDS
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Correct-Horse-9-Battery"
 GET = {dialect.META_AUTHENTICATION_TYPE: dialect.FIDO2_GET}
 FAST_GET = {**GET, dialect.META_FAST_SIGNIN: "true"}
 
 
-# -- users, clients, what the backend holds ---------------------------------------------------
-
-
-def unique(prefix: str) -> str:
-    """A user name no other test uses, even on a pool kept from an earlier run."""
-    return f"{prefix}{uuid.uuid4().hex[:12]}"
-
-
-def api_client(deployment: Deployment, authenticator: Any, *, fast: bool = True) -> PasskeyClient:
-    return PasskeyClient(
-        user_pool_id=deployment.user_pool_id,
-        client_id=deployment.client_id,
-        endpoint_url=deployment.endpoint,
-        rp_id=deployment.rp_id,
-        origin=deployment.origin,
-        authenticator=authenticator,
-        boto_session=session(),
-        fast_signin=fast,
-    )
-
-
-def new_user(idp: Any, deployment: Deployment, prefix: str) -> str:
-    username = unique(prefix)
-    idp.admin_create_user(
-        UserPoolId=deployment.user_pool_id,
-        Username=username,
-        MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}],
-    )
-    idp.admin_set_user_password(
-        UserPoolId=deployment.user_pool_id, Username=username, Password=PASSWORD, Permanent=True
-    )
-    return username
-
-
-def enrolled_user(idp: Any, deployment: Deployment, prefix: str, authenticator: Any) -> str:
-    """A new user with a password and one passkey on ``authenticator``."""
-    username = new_user(idp, deployment, prefix)
-    enroller = api_client(deployment, authenticator)
-    enroller.add_passkey(username, enroller.sign_in_password(username, PASSWORD).id_token)
-    return username
+# -- what the backend holds ----------------------------------------------------------------
 
 
 class Backend:
@@ -121,37 +85,14 @@ def backend_for(request: pytest.FixtureRequest, name: str) -> tuple[Deployment, 
     return deployment, Backend(deployment, service)
 
 
-class VerifyLog:
+class VerifyLog(TriggerLog):
     """The reasons the deployed Verify trigger logged for refusing one user's answers."""
 
     def __init__(self, deployment: Deployment, username: str) -> None:
-        functions = deploying.client(deployment.endpoint, "lambda")
-        config = functions.get_function_configuration(
-            FunctionName=deployment.outputs["VerifyAuthArn"]
-        )
-        self.group = config["LoggingConfig"]["LogGroup"]
-        self.logs = deploying.client(deployment.endpoint, "logs")
-        self.username = username
+        super().__init__(deployment, "VerifyAuthArn", username, from_now=False)
 
     def reasons(self) -> list[str]:
-        reasons = []
-        kwargs: dict[str, Any] = {"logGroupName": self.group}
-        while True:
-            page = self.logs.filter_log_events(**kwargs)
-            for event in page.get("events", []):
-                try:
-                    record = json.loads(event["message"])
-                except ValueError:
-                    continue
-                if (
-                    isinstance(record, dict)
-                    and record.get("user") == self.username
-                    and record.get("message") == "rejected"
-                ):
-                    reasons.append(record["reason"])
-            if not page.get("nextToken"):
-                return reasons
-            kwargs["nextToken"] = page["nextToken"]
+        return [r["reason"] for r in self.records() if r.get("message") == "rejected"]
 
 
 def refusal(backend: str, selfhosted_reason: str) -> str:
@@ -490,38 +431,6 @@ def test_bobs_id_token_cannot_add_a_passkey_to_alice(
 
 # -- the CLI as a process ---------------------------------------------------------------------
 
-CLI = Path(sys.executable).parent / "cognito-passkey"
-
-
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "COGNITO_PASSKEY_"))
-    }
-    env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        COGNITO_PASSKEY_CONFIG=str(home / "config.ini"),
-        COGNITO_PASSKEY_CACHE_DIR=str(home / "cache"),
-    )
-    return subprocess.run(
-        [str(CLI), *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-
-
-def cli_profile(home: Path, deployment: Deployment, store: Path) -> str:
-    settings = deployment.profile_settings()
-    settings["authenticator"] = f"soft:{store}"
-    write_profile("failures", settings, path=home / "config.ini")
-    return "failures"
-
 
 def assert_clean_failure(result: subprocess.CompletedProcess[str], code: int) -> None:
     assert result.returncode == code, result.stderr
@@ -547,7 +456,7 @@ def test_cli_another_users_key_is_refused_before_any_answer(
     enrolled_user(idp, deployment, "fx-cli-alice-", SoftAuthenticator(store))
     bob = enrolled_user(idp, deployment, "fx-cli-bob-", SoftAuthenticator())
     before = held.passkeys(bob)
-    profile = cli_profile(tmp_path, deployment, store)
+    profile = cli_profile(tmp_path, deployment, store, "failures")
 
     result = run_cli(tmp_path, "sign-in", bob, "--profile", profile, "-o", "json")
 
@@ -568,7 +477,7 @@ def test_cli_a_removed_passkey_is_refused_before_any_answer(
     key = SoftAuthenticator(store)
     username = enrolled_user(idp, deployment, "fx-cli-removed-", key)
     remove_passkey(request, deployment, held, username, key)
-    profile = cli_profile(tmp_path, deployment, store)
+    profile = cli_profile(tmp_path, deployment, store, "failures")
 
     result = run_cli(tmp_path, "sign-in", username, "--profile", profile, "-o", "json")
 
@@ -588,14 +497,13 @@ def test_cli_a_cloned_key_is_refused(selfhosted: Deployment, idp: Any, tmp_path:
     clone_home.mkdir()
     clone = clone_home / "key.json"
     shutil.copy2(original, clone)
-    profile = cli_profile(tmp_path, selfhosted, original)
+    profile = cli_profile(tmp_path, selfhosted, original, "failures")
     ok = run_cli(tmp_path, "sign-in", username, "--profile", profile)
     assert ok.returncode == 0, ok.stderr
     after_original = held.passkeys(username)
 
-    result = run_cli(
-        clone_home, "sign-in", username, "--profile", cli_profile(clone_home, selfhosted, clone)
-    )
+    clone_profile = cli_profile(clone_home, selfhosted, clone, "failures")
+    result = run_cli(clone_home, "sign-in", username, "--profile", clone_profile)
 
     assert_clean_failure(result, 3)
     assert cached_files(clone_home) == []
@@ -613,7 +521,7 @@ def test_cli_add_passkey_with_another_users_cached_token(
     bob = enrolled_user(idp, deployment, "fx-cli-bob-", SoftAuthenticator())
     before = {alice: held.passkeys(alice), bob: held.passkeys(bob)}
     bobs_tokens = api_client(deployment, None).sign_in_password(bob, PASSWORD)
-    profile = cli_profile(tmp_path, deployment, tmp_path / "key.json")
+    profile = cli_profile(tmp_path, deployment, tmp_path / "key.json", "failures")
     key = CacheKey(profile, deployment.user_pool_id, deployment.client_id, deployment.endpoint)
     poisoned = TokenCache(tmp_path / "cache").save(key, alice, bobs_tokens)
     poisoned_bytes = poisoned.read_bytes()

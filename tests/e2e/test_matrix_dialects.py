@@ -10,62 +10,21 @@ deployed with the template parameter ``FastSignIn=false`` (``selfhosted_three_ca
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import PasskeyClient
-from cognito_passkey.client.config import write_profile
 from cognito_passkey.client.local import deploy as deploying
-from cognito_passkey.client.local.deploy import Deployment, session
+from cognito_passkey.client.local.deploy import Deployment
+from e2e_support import TriggerLog, api_client, cli_profile, enrolled_user, run_cli
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Correct-Horse-9-Battery"
-
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def unique(prefix: str) -> str:
-    """A user name no other test uses, even on a pool kept from an earlier run."""
-    return f"{prefix}{uuid.uuid4().hex[:12]}"
-
-
-def api_client(deployment: Deployment, authenticator: Any, *, fast: bool = True) -> PasskeyClient:
-    return PasskeyClient(
-        user_pool_id=deployment.user_pool_id,
-        client_id=deployment.client_id,
-        endpoint_url=deployment.endpoint,
-        rp_id=deployment.rp_id,
-        origin=deployment.origin,
-        authenticator=authenticator,
-        boto_session=session(),
-        fast_signin=fast,
-    )
-
-
-def enrolled_user(idp: Any, deployment: Deployment, prefix: str, authenticator: Any) -> str:
-    """A new user with a password and one passkey on ``authenticator``."""
-    username = unique(prefix)
-    idp.admin_create_user(
-        UserPoolId=deployment.user_pool_id,
-        Username=username,
-        MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}],
-    )
-    idp.admin_set_user_password(
-        UserPoolId=deployment.user_pool_id, Username=username, Password=PASSWORD, Permanent=True
-    )
-    enroller = api_client(deployment, authenticator)
-    enroller.add_passkey(username, enroller.sign_in_password(username, PASSWORD).id_token)
-    return username
 
 
 def record_calls(client: PasskeyClient) -> list[str]:
@@ -77,50 +36,6 @@ def record_calls(client: PasskeyClient) -> list[str]:
 
     client.api.client.meta.events.register("before-call.cognito-idp", before_call)
     return calls
-
-
-class TriggerLog:
-    """The JSON lines a deployed trigger logged for one user (CloudWatch Logs, locally)."""
-
-    def __init__(self, deployment: Deployment, function_output: str, username: str) -> None:
-        functions = deploying.client(deployment.endpoint, "lambda")
-        config = functions.get_function_configuration(
-            FunctionName=deployment.outputs[function_output]
-        )
-        self.group = config["LoggingConfig"]["LogGroup"]
-        self.logs = deploying.client(deployment.endpoint, "logs")
-        self.username = username
-        self.seen = {_event_key(event) for event in self._events()}
-
-    def _events(self) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"logGroupName": self.group}
-        while True:
-            page = self.logs.filter_log_events(**kwargs)
-            events.extend(page.get("events", []))
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
-
-    def new_records(self) -> list[dict[str, Any]]:
-        """The user's records logged since this object was made (or last asked)."""
-        records = []
-        for event in self._events():
-            if _event_key(event) in self.seen:
-                continue
-            self.seen.add(_event_key(event))
-            try:
-                record = json.loads(event["message"])
-            except ValueError:
-                continue  # START / END / REPORT lines
-            if isinstance(record, dict) and record.get("user") == self.username:
-                records.append(record)
-        return records
-
-
-def _event_key(event: dict[str, Any]) -> tuple[Any, ...]:
-    """Events carry no id locally; stream, time and text tell them apart."""
-    return (event.get("logStreamName"), event.get("timestamp"), event.get("message"))
 
 
 def rounds_issued(log: TriggerLog) -> list[int]:
@@ -177,39 +92,6 @@ def test_python_api_on_a_stack_without_fast_sign_in(
 
 
 # -- the CLI as a process ---------------------------------------------------------------------
-
-CLI = Path(sys.executable).parent / "cognito-passkey"
-
-
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The installed ``cognito-passkey`` with its config and token cache under ``home``."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "COGNITO_PASSKEY_"))
-    }
-    env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        COGNITO_PASSKEY_CONFIG=str(home / "config.ini"),
-        COGNITO_PASSKEY_CACHE_DIR=str(home / "cache"),
-    )
-    return subprocess.run(
-        [str(CLI), *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-
-
-def cli_profile(home: Path, deployment: Deployment, store: Path, name: str) -> str:
-    settings = deployment.profile_settings()
-    settings["authenticator"] = f"soft:{store}"
-    write_profile(name, settings, path=home / "config.ini")
-    return name
 
 
 def three_call_or_fast(request: pytest.FixtureRequest, case: str) -> tuple[Deployment, bool]:

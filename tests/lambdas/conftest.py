@@ -56,6 +56,13 @@ def _reset_caches() -> None:
     parameters.clear_caches()
 
 
+def _configure(lambda_env: pytest.MonkeyPatch, values: dict[str, str]) -> None:
+    """Set the Lambda's environment variables and drop what the handlers cached from the last."""
+    for name, value in values.items():
+        lambda_env.setenv(name, value)
+    _reset_caches()
+
+
 @pytest.fixture
 def lambda_env(monkeypatch: pytest.MonkeyPatch, jwks_endpoint: str) -> Iterator[pytest.MonkeyPatch]:
     """A clean Lambda-like environment: no AWS credentials but dummies, JWKS on loopback."""
@@ -88,9 +95,7 @@ def selfhosted(lambda_env: pytest.MonkeyPatch, ministack: str) -> Iterator[dict[
         "PASSKEY_USER_POOL_ID": "us-east-1_TestPool1",
         "PASSKEY_CLIENT_IDS": "3n4b5urk1ft4fl3mg5e62d9ado",
     }
-    for name, value in values.items():
-        lambda_env.setenv(name, value)
-    _reset_caches()
+    _configure(lambda_env, values)
     yield values
 
 
@@ -110,7 +115,5 @@ def loginid(lambda_env: pytest.MonkeyPatch, ministack: str) -> Iterator[Any]:
             "PASSKEY_USER_POOL_ID": "us-east-1_TestPool1",
             "PASSKEY_CLIENT_IDS": "3n4b5urk1ft4fl3mg5e62d9ado",
         }
-        for name, value in values.items():
-            lambda_env.setenv(name, value)
-        _reset_caches()
+        _configure(lambda_env, values)
         yield server

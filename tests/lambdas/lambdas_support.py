@@ -53,7 +53,18 @@ _EMPTY_RESPONSES = {  # Cognito sends every response field, as null
 }
 
 
-def _base(trigger_source: str, username: str, request: dict[str, Any]) -> dict[str, Any]:
+def _base(
+    trigger_source: str,
+    username: str,
+    request: dict[str, Any],
+    metadata: Mapping[str, str] | None,
+    user_not_found: bool,
+) -> dict[str, Any]:
+    """The event around ``request``, which gains the ClientMetadata and userNotFound given."""
+    if metadata is not None:
+        request["clientMetadata"] = dict(metadata)
+    if user_not_found:
+        request["userNotFound"] = True
     return {
         "version": "1",
         "triggerSource": trigger_source,
@@ -91,11 +102,7 @@ def define_event(
     user_not_found: bool = False,
 ) -> dict[str, Any]:
     request: dict[str, Any] = {"userAttributes": _attributes(username), "session": session}
-    if metadata is not None:
-        request["clientMetadata"] = dict(metadata)
-    if user_not_found:
-        request["userNotFound"] = True
-    return _base("DefineAuthChallenge_Authentication", username, request)
+    return _base("DefineAuthChallenge_Authentication", username, request, metadata, user_not_found)
 
 
 def create_event(
@@ -110,11 +117,7 @@ def create_event(
         "challengeName": "CUSTOM_CHALLENGE",
         "session": session,
     }
-    if metadata is not None:
-        request["clientMetadata"] = dict(metadata)
-    if user_not_found:
-        request["userNotFound"] = True
-    return _base("CreateAuthChallenge_Authentication", username, request)
+    return _base("CreateAuthChallenge_Authentication", username, request, metadata, user_not_found)
 
 
 def verify_event(
@@ -130,11 +133,9 @@ def verify_event(
         "privateChallengeParameters": dict(private),
         "challengeAnswer": answer,
     }
-    if metadata is not None:
-        request["clientMetadata"] = dict(metadata)
-    if user_not_found:
-        request["userNotFound"] = True
-    return _base("VerifyAuthChallengeResponse_Authentication", username, request)
+    return _base(
+        "VerifyAuthChallengeResponse_Authentication", username, request, metadata, user_not_found
+    )
 
 
 def log_lines(text: str) -> list[dict[str, Any]]:
@@ -448,6 +449,30 @@ def create_metadata(**preferences: Any) -> dict[str, str]:
     if preferences:
         metadata["attestation_options"] = json.dumps(preferences)
     return metadata
+
+
+def start_registration(loop: CognitoLoop) -> dict[str, Any]:
+    """Start ``loop`` and answer AUTH_PARAMS for a registration; the creation options."""
+    loop.start()
+    options: dict[str, Any] = json.loads(
+        (loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"]
+    )
+    return options
+
+
+def enroll(
+    mint: TokenMint, username: str, credential: ForgedCredential | None = None
+) -> ForgedCredential:
+    """Register ``credential`` (a new forged one unless given) for ``username``."""
+    credential = credential or ForgedCredential()
+    loop = CognitoLoop(username)
+    options = start_registration(loop)
+    answer = attestation_answer(
+        forge_attestation(options, credential), options, mint.id_token(username)
+    )
+    loop.respond(answer, create_metadata())
+    assert loop.outcome == "tokens"
+    return credential
 
 
 # Local AWS resources -----------------------------------------------------------------------

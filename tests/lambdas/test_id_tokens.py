@@ -21,6 +21,7 @@ from lambdas_support import (
     create_metadata,
     forge_attestation,
     rejections,
+    start_registration,
 )
 
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -54,8 +55,7 @@ def test_every_bad_id_token_is_refused_before_the_backend(
 ) -> None:
     for label, token, reason in bad_tokens(mint):
         loop = CognitoLoop("alice")
-        loop.start()
-        options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
+        options = start_registration(loop)
         capsys.readouterr()
         answer = attestation_answer(forge_attestation(options, ForgedCredential()), options, token)
         loop.respond(answer, create_metadata())
@@ -70,8 +70,7 @@ def test_a_token_may_not_ride_along_in_the_log(
 ) -> None:
     token = mint.id_token("bob")
     loop = CognitoLoop("alice")
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
+    options = start_registration(loop)
     credential = forge_attestation(options, ForgedCredential())
     loop.respond(attestation_answer(credential, options, token), create_metadata())
     output = capsys.readouterr().out

@@ -21,18 +21,19 @@ from lambdas_support import (
     assertion_answer,
     attestation_answer,
     create_metadata,
+    enroll,
     forge_assertion,
     forge_attestation,
     put_secret,
     rejections,
+    start_registration,
 )
 from loginid_server import LoginIdServer
 
 
 def register(authenticator: SoftAuthenticator, mint: TokenMint, username: str) -> CognitoLoop:
     loop = CognitoLoop(username)
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
+    options = start_registration(loop)
     credential = authenticator.create(options, origin=ORIGIN, rp_id=RP_ID)
     loop.respond(
         attestation_answer(credential, options, mint.id_token(username)), create_metadata()
@@ -90,8 +91,7 @@ def test_the_user_is_created_only_after_the_id_token_is_verified(
     loginid: LoginIdServer, mint: TokenMint, capsys: pytest.CaptureFixture[str]
 ) -> None:
     loop = CognitoLoop("mallory-target")
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
+    options = start_registration(loop)
     credential = forge_attestation(options, ForgedCredential())
     loop.respond(
         attestation_answer(credential, options, mint.id_token("mallory")), create_metadata()
@@ -118,15 +118,7 @@ def test_a_wrong_passkey_is_refused_by_loginid(
 def test_a_counter_regression_is_refused_by_loginid(
     loginid: LoginIdServer, mint: TokenMint
 ) -> None:
-    credential = ForgedCredential()
-    loop = CognitoLoop("alice")
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
-    answer = attestation_answer(
-        forge_attestation(options, credential), options, mint.id_token("alice")
-    )
-    loop.respond(answer, create_metadata())
-    assert loop.outcome == "tokens"
+    credential = enroll(mint, "alice")
     outcomes = []
     for counter in (7, 7):
         loop = CognitoLoop("alice")
@@ -162,16 +154,7 @@ def test_a_cold_container_decoy_has_the_fido2_shape(loginid: LoginIdServer) -> N
 def test_an_unknown_user_fails_even_if_loginid_knows_the_name(
     loginid: LoginIdServer, mint: TokenMint, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    credential = ForgedCredential()
-    loop = CognitoLoop("deleted-from-cognito")
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
-    token = mint.id_token("deleted-from-cognito")
-    loop.respond(
-        attestation_answer(forge_attestation(options, credential), options, token),
-        create_metadata(),
-    )
-    assert loop.outcome == "tokens"
+    credential = enroll(mint, "deleted-from-cognito")
     loop = CognitoLoop("deleted-from-cognito", user_not_found=True)
     loop.start()
     options = json.loads((loop.respond("AUTH_PARAMS", GET) or {})["public_key"])

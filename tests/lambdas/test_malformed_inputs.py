@@ -22,6 +22,7 @@ from lambdas_support import (
     log_lines,
     rejections,
     session_entry,
+    start_registration,
     verify_event,
 )
 
@@ -113,8 +114,7 @@ def test_malformed_registrations(
     selfhosted: Any, mint: TokenMint, capsys: pytest.CaptureFixture[str]
 ) -> None:
     loop = CognitoLoop("alice")
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
+    options = start_registration(loop)
     credential = forge_attestation(options, ForgedCredential())
     token = mint.id_token("alice")
     cases = [

@@ -10,12 +10,8 @@ from typing import Any
 import pytest
 from cognito_passkey.lambdas.handlers.manage_passkeys import handler
 from lambdas_support import (
-    CognitoLoop,
-    ForgedCredential,
     TokenMint,
-    attestation_answer,
-    create_metadata,
-    forge_attestation,
+    enroll,
     rejections,
 )
 
@@ -56,17 +52,6 @@ def url_event(
         event["body"] = body
     event.update(extra)
     return event
-
-
-def enroll(mint: TokenMint, username: str) -> None:
-    loop = CognitoLoop(username)
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
-    answer = attestation_answer(
-        forge_attestation(options, ForgedCredential()), options, mint.id_token(username)
-    )
-    loop.respond(answer, create_metadata())
-    assert loop.outcome == "tokens"
 
 
 def body(response: dict[str, Any]) -> Any:

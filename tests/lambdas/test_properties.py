@@ -20,12 +20,11 @@ from lambdas_support import (
     CognitoLoop,
     ForgedCredential,
     TokenMint,
-    attestation_answer,
     create_event,
     create_metadata,
     define_event,
+    enroll,
     forge_assertion,
-    forge_attestation,
     log_lines,
     session_entry,
     verify_event,
@@ -93,16 +92,7 @@ def reasons(text: str) -> list[str]:
 def round_two_private(request: pytest.FixtureRequest, mint: TokenMint) -> dict[str, dict[str, str]]:
     """Private parameters of real ceremonies for a user who holds a passkey."""
     request.getfixturevalue(request.param)
-    credential = ForgedCredential()
-    loop = CognitoLoop("alice")
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
-    token = mint.id_token("alice")
-    loop.respond(
-        attestation_answer(forge_attestation(options, credential), options, token),
-        create_metadata(),
-    )
-    assert loop.outcome == "tokens"
+    enroll(mint, "alice")
     privates = {}
     for kind, meta in (("get", GET), ("create", create_metadata())):
         loop = CognitoLoop("alice")
@@ -163,16 +153,7 @@ def test_a_mutated_valid_assertion_is_never_accepted(
 
 @pytest.fixture
 def enrolled(selfhosted: Any, mint: TokenMint) -> ForgedCredential:
-    credential = ForgedCredential()
-    loop = CognitoLoop("alice")
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
-    answer = attestation_answer(
-        forge_attestation(options, credential), options, mint.id_token("alice")
-    )
-    loop.respond(answer, create_metadata())
-    assert loop.outcome == "tokens"
-    return credential
+    return enroll(mint, "alice")
 
 
 def _mutate(event: dict[str, Any], path: list[int], value: Any) -> dict[str, Any]:
@@ -206,6 +187,15 @@ sessions = st.lists(
     ),
     max_size=4,
 )
+TRIGGER_INPUTS = {
+    "session": sessions,
+    "meta": metadata,
+    "not_found": st.booleans(),
+    "path": st.lists(st.integers(min_value=0, max_value=20), max_size=4),
+    "value": json_values,
+    "mutate": st.booleans(),
+}
+"""A trigger's session and metadata, and a mutation (``path``, ``value``) to apply if ``mutate``."""
 LEGIT = (
     [("AUTH_PARAMS", True)],
     [("AUTH_PARAMS", False), ("FIDO2_GET", True)],
@@ -214,14 +204,7 @@ LEGIT = (
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=FIXTURES)
-@given(
-    session=sessions,
-    meta=metadata,
-    not_found=st.booleans(),
-    path=st.lists(st.integers(min_value=0, max_value=20), max_size=4),
-    value=json_values,
-    mutate=st.booleans(),
-)
+@given(**TRIGGER_INPUTS)
 def test_define_only_issues_tokens_for_a_legitimate_session(
     capsys: pytest.CaptureFixture[str],
     session: list[dict[str, Any]],
@@ -252,14 +235,7 @@ def test_define_only_issues_tokens_for_a_legitimate_session(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=FIXTURES)
-@given(
-    session=sessions,
-    meta=metadata,
-    not_found=st.booleans(),
-    path=st.lists(st.integers(min_value=0, max_value=20), max_size=4),
-    value=json_values,
-    mutate=st.booleans(),
-)
+@given(**TRIGGER_INPUTS)
 def test_create_always_answers_with_string_parameters(
     selfhosted: Any,
     capsys: pytest.CaptureFixture[str],

@@ -22,6 +22,7 @@ from lambdas_support import (
     attestation_answer,
     create_metadata,
     rejections,
+    start_registration,
 )
 
 
@@ -173,8 +174,7 @@ def test_an_unknown_user_cannot_register(
     selfhosted: Any, mint: TokenMint, capsys: pytest.CaptureFixture[str]
 ) -> None:
     loop = CognitoLoop("ghost", user_not_found=True)
-    loop.start()
-    options = json.loads((loop.respond("AUTH_PARAMS", create_metadata()) or {})["public_key"])
+    options = start_registration(loop)
     assert options["user"]["name"] == "ghost"
     credential = SoftAuthenticator().create(options, origin=ORIGIN, rp_id=RP_ID)
     loop.respond(attestation_answer(credential, options, mint.id_token("ghost")), create_metadata())

@@ -39,6 +39,12 @@ def sign_in_round(username: str) -> tuple[CognitoLoop, dict[str, Any]]:
     return loop, json.loads(second["public_key"])
 
 
+def forged_round(credential: ForgedCredential, **bend: Any) -> tuple[CognitoLoop, str]:
+    """A sign-in round for alice and an answer to it forged with ``credential`` (and ``bend``)."""
+    loop, options = sign_in_round("alice")
+    return loop, assertion_answer(forge_assertion(options, credential, **bend), options)
+
+
 def refused(loop: CognitoLoop, answer: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
     capsys.readouterr()
     loop.respond(answer, GET)
@@ -73,8 +79,7 @@ def test_a_bent_assertion_is_refused(
     reason: str,
 ) -> None:
     credential = enroll(mint, "alice")
-    loop, options = sign_in_round("alice")
-    answer = assertion_answer(forge_assertion(options, credential, **bend), options)
+    loop, answer = forged_round(credential, **bend)
     assert refused(loop, answer, capsys) == [reason, "answer_refused"]
 
 
@@ -121,8 +126,7 @@ def test_another_users_credential_is_refused(
 ) -> None:
     enroll(mint, "alice")
     bobs = enroll(mint, "bob")
-    loop, options = sign_in_round("alice")
-    answer = assertion_answer(forge_assertion(options, bobs), options)
+    loop, answer = forged_round(bobs)
     assert refused(loop, answer, capsys)[0] == "unknown_credential"
 
 
@@ -141,8 +145,7 @@ def test_a_replayed_answer_is_refused(
     selfhosted: Any, mint: TokenMint, capsys: pytest.CaptureFixture[str]
 ) -> None:
     credential = enroll(mint, "alice")
-    loop, options = sign_in_round("alice")
-    answer = assertion_answer(forge_assertion(options, credential), options)
+    loop, answer = forged_round(credential)
     private = dict(loop.private)
     loop.respond(answer, GET)
     assert loop.outcome == "tokens"
@@ -157,8 +160,7 @@ def test_a_challenge_cannot_be_answered_for_another_user(
 ) -> None:
     enroll(mint, "alice")
     bobs = enroll(mint, "bob")
-    loop, options = sign_in_round("alice")
-    answer = assertion_answer(forge_assertion(options, bobs), options)
+    loop, answer = forged_round(bobs)
     result = verify_auth_challenge.handler(verify_event("bob", loop.private, answer, metadata=GET))
     assert result["response"]["answerCorrect"] is False
     assert rejections(capsys.readouterr().out)[-1] == "challenge_unknown_or_used"
@@ -173,8 +175,7 @@ def test_an_expired_challenge_is_refused(
     from cognito_passkey.lambdas.backends import selfhosted as module
 
     credential = enroll(mint, "alice")
-    loop, options = sign_in_round("alice")
-    answer = assertion_answer(forge_assertion(options, credential), options)
+    loop, answer = forged_round(credential)
     later = time.time() + 301
 
     class Clock:
@@ -210,12 +211,10 @@ def test_a_counter_regression_is_refused_and_logged_as_a_possible_clone(
     loop.respond(assertion_answer(forge_assertion(options, credential, counter=5), options), GET)
     assert loop.outcome == "tokens"
     for counter in (5, 3, 0):
-        loop, options = sign_in_round("alice")
-        answer = assertion_answer(forge_assertion(options, credential, counter=counter), options)
+        loop, answer = forged_round(credential, counter=counter)
         assert refused(loop, answer, capsys)[0] == "sign_count_regression"
     capsys.readouterr()
-    loop, options = sign_in_round("alice")
-    answer = assertion_answer(forge_assertion(options, credential, counter=6), options)
+    loop, answer = forged_round(credential, counter=6)
     loop.respond(answer, GET)
     assert loop.outcome == "tokens"
 

@@ -190,29 +190,23 @@ def test_set_pin_with_bad_auth_is_refused(
     pin = client_pin(device, protocol)
     key_agreement, shared = pin._get_shared_secret()
     enc = protocol.encrypt(shared, b"1234".ljust(64, b"\0"))
-    bad_auth = bytes(len(protocol.authenticate(shared, enc)))
-    status = code_of(
-        lambda: ctap.client_pin(
-            protocol.VERSION,
-            ClientPin.CMD.SET_PIN,
-            key_agreement=key_agreement,
-            new_pin_enc=enc,
-            pin_uv_param=bad_auth,
+
+    def set_pin(key: dict[int, Any], auth: bytes) -> int:
+        return code_of(
+            lambda: ctap.client_pin(
+                protocol.VERSION,
+                ClientPin.CMD.SET_PIN,
+                key_agreement=key,
+                new_pin_enc=enc,
+                pin_uv_param=auth,
+            )
         )
-    )
-    assert status == ERR.PIN_AUTH_INVALID
+
+    bad_auth = bytes(len(protocol.authenticate(shared, enc)))
+    assert set_pin(key_agreement, bad_auth) == ERR.PIN_AUTH_INVALID
     bad_key = dict(key_agreement)
     bad_key[-2] = b"\x01" * 32  # not a point on P-256
-    status = code_of(
-        lambda: ctap.client_pin(
-            protocol.VERSION,
-            ClientPin.CMD.SET_PIN,
-            key_agreement=bad_key,
-            new_pin_enc=enc,
-            pin_uv_param=protocol.authenticate(shared, enc),
-        )
-    )
-    assert status == ERR.INVALID_PARAMETER
+    assert set_pin(bad_key, protocol.authenticate(shared, enc)) == ERR.INVALID_PARAMETER
     assert ctap.get_info().options["clientPin"] is False
 
 
