@@ -55,8 +55,8 @@ def refused(loop: CognitoLoop, answer: str, capsys: pytest.CaptureFixture[str]) 
 
 def test_forged_credentials_sign_in(selfhosted: Any, mint: TokenMint) -> None:
     credential = enroll(mint, "alice")
-    loop, options = sign_in_round("alice")
-    loop.respond(assertion_answer(forge_assertion(options, credential), options), GET)
+    loop, answer = forged_round(credential)
+    loop.respond(answer, GET)
     assert loop.outcome == "tokens"
 
 
@@ -90,8 +90,8 @@ def test_user_verification_is_enforced_when_required(
     lambda_env: pytest.MonkeyPatch,
 ) -> None:
     credential = enroll(mint, "alice")
-    loop, options = sign_in_round("alice")
-    loop.respond(assertion_answer(forge_assertion(options, credential, flags=UP), options), GET)
+    loop, answer = forged_round(credential, flags=UP)
+    loop.respond(answer, GET)
     assert loop.outcome == "tokens"  # "preferred": UP alone is enough
 
     assert selfhosted["PASSKEY_USER_VERIFICATION"] == "preferred"
@@ -207,8 +207,8 @@ def test_a_counter_regression_is_refused_and_logged_as_a_possible_clone(
     selfhosted: Any, mint: TokenMint, capsys: pytest.CaptureFixture[str]
 ) -> None:
     credential = enroll(mint, "alice")
-    loop, options = sign_in_round("alice")
-    loop.respond(assertion_answer(forge_assertion(options, credential, counter=5), options), GET)
+    loop, answer = forged_round(credential, counter=5)
+    loop.respond(answer, GET)
     assert loop.outcome == "tokens"
     for counter in (5, 3, 0):
         loop, answer = forged_round(credential, counter=counter)
@@ -223,11 +223,11 @@ def test_the_clone_warning_names_both_counters(
     selfhosted: Any, mint: TokenMint, capsys: pytest.CaptureFixture[str]
 ) -> None:
     credential = enroll(mint, "alice")
-    loop, options = sign_in_round("alice")
-    loop.respond(assertion_answer(forge_assertion(options, credential, counter=9), options), GET)
-    loop, options = sign_in_round("alice")
+    loop, answer = forged_round(credential, counter=9)
+    loop.respond(answer, GET)
+    loop, answer = forged_round(credential, counter=2)
     capsys.readouterr()
-    loop.respond(assertion_answer(forge_assertion(options, credential, counter=2), options), GET)
+    loop.respond(answer, GET)
     warnings = [
         line
         for line in log_lines(capsys.readouterr().out)
@@ -240,10 +240,8 @@ def test_the_clone_warning_names_both_counters(
 def test_a_counter_that_stays_zero_is_fine(selfhosted: Any, mint: TokenMint) -> None:
     credential = enroll(mint, "alice")
     for _ in range(2):
-        loop, options = sign_in_round("alice")
-        loop.respond(
-            assertion_answer(forge_assertion(options, credential, counter=0), options), GET
-        )
+        loop, answer = forged_round(credential, counter=0)
+        loop.respond(answer, GET)
         assert loop.outcome == "tokens"
 
 
