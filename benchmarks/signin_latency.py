@@ -25,9 +25,9 @@ def main() -> None:
     args = parser.parse_args()
     from cognito_passkey.authenticator import SoftAuthenticator
     from cognito_passkey.client import PasskeyClient
-    from cognito_passkey.client.local import DeploySpec, LocalAws
-    from cognito_passkey.client.local.deploy import session
     from cognito_passkey.client.passwords import generate_password
+    from cognito_passkey.local import DeploySpec, LocalAws
+    from cognito_passkey.local.deploy import session
 
     header("passkey sign-in latency through the local AWS")
     with tempfile.TemporaryDirectory(prefix="bench-signin-") as folder:

@@ -133,7 +133,7 @@ def _which(output: str | None, which: str | None) -> Which:
     cls=ReportingGroup,
     lazy={
         "local": (
-            "cognito_passkey.client.local.cli:local",
+            "cognito_passkey.local.cli:local",
             "Run the whole stack on a local AWS (ministack).",
         )
     },

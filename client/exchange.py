@@ -17,7 +17,7 @@ from typing import Any
 from cognito_passkey.client.cognito import CognitoApi
 from cognito_passkey.client.errors import ProtocolError, UnexpectedChallengeError
 from cognito_passkey.client.tokens import Tokens
-from cognito_passkey.lambdas import dialect
+from cognito_passkey.protocol import dialect
 
 CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
 

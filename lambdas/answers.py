@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cognito_passkey.lambdas import dialect, errors
+from cognito_passkey.lambdas import errors
 from cognito_passkey.lambdas.errors import Rejected
+from cognito_passkey.protocol import dialect
 from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AttestationObject,

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cognito_passkey.client.local import DeploySpec, LocalAws
-from cognito_passkey.client.local.deploy import Deployment, client
+from cognito_passkey.local import DeploySpec, LocalAws
+from cognito_passkey.local.deploy import Deployment, client
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "Correct-Horse-9-Battery"
@@ -63,7 +63,7 @@ def api_client(
     """The project's client for ``deployment`` with exactly ``authenticator``: ``None`` gives
     a client with no key (raw Cognito calls, password sign-in, token checks only)."""
     from cognito_passkey.client import PasskeyClient
-    from cognito_passkey.client.local.deploy import session
+    from cognito_passkey.local.deploy import session
 
     settings: dict[str, Any] = {
         "user_pool_id": deployment.user_pool_id,

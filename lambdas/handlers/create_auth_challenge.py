@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from cognito_passkey.lambdas import decoys, dialect, errors
+from cognito_passkey.lambdas import decoys, errors
 from cognito_passkey.lambdas.errors import ConfigError, Rejected
 from cognito_passkey.lambdas.events import (
     ChallengeResult,
@@ -24,6 +24,7 @@ from cognito_passkey.lambdas.events import (
     set_response,
 )
 from cognito_passkey.lambdas.log import log_rejection, logger
+from cognito_passkey.protocol import dialect
 
 if TYPE_CHECKING:
     from cognito_passkey.lambdas.backends.base import RegistrationRequest

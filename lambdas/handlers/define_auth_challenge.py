@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cognito_passkey.lambdas import dialect, errors
+from cognito_passkey.lambdas import errors
 from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.lambdas.events import (
     ChallengeResult,
@@ -28,6 +28,7 @@ from cognito_passkey.lambdas.events import (
     set_response,
 )
 from cognito_passkey.lambdas.log import log_rejection, logger
+from cognito_passkey.protocol import dialect
 
 _TRIGGER = "define"
 _CEREMONIES = (dialect.FIDO2_GET, dialect.FIDO2_CREATE)

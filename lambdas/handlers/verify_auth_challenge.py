@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cognito_passkey.lambdas import dialect, errors
+from cognito_passkey.lambdas import errors
 from cognito_passkey.lambdas.errors import ConfigError, Rejected
 from cognito_passkey.lambdas.events import TriggerContext, parse_verify, set_response
 from cognito_passkey.lambdas.log import log_rejection, logger
+from cognito_passkey.protocol import dialect
 
 if TYPE_CHECKING:
     from cognito_passkey.lambdas.backends.base import PasskeyBackend

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from cognito_passkey.client import PasskeyClient, Tokens, config
-from cognito_passkey.client.local.deploy import Deployment
+from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import PASSWORD, new_user
 
 

@@ -14,8 +14,8 @@ import pytest
 from cognito_passkey.client import PasskeyClient, Tokens
 from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.errors import AuthenticationError, ConfigurationError
-from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.session import obtain_tokens
+from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client
 
 from .conftest import CLIENT_ID, POOL_ID, closed_url

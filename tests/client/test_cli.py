@@ -17,7 +17,7 @@ from cognito_passkey.client import errors as e
 from cognito_passkey.client.cache import CacheEntry, CacheKey, TokenCache
 from cognito_passkey.client.cli import cli
 from cognito_passkey.client.cli_support import ReportingGroup, _load_lazy
-from cognito_passkey.client.local.deploy import Deployment
+from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import PASSWORD, new_user, passkey_client, unique_username
 
 from .conftest import closed_url

@@ -14,7 +14,7 @@ import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import config, exit_codes
 from cognito_passkey.client.cache import CacheKey, TokenCache
-from cognito_passkey.client.local.deploy import Deployment
+from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import passkey_client, unique_username
 
 from .conftest import CLIENT_ID, POOL_ID, closed_url
@@ -88,12 +88,12 @@ def test_local_help_imports_neither_boto3_nor_fido2(args: list[str]) -> None:
     )
     assert result.returncode == 0, result.stderr
     modules = set(result.stderr.split())
-    assert "cognito_passkey.client.local.cli" in modules  # the lazy group was loaded
+    assert "cognito_passkey.local.cli" in modules  # the lazy group was loaded
     heavy = sorted(
         m
         for m in modules
         if m.split(".")[0] in HEAVY
-        or m.startswith(("cognito_passkey.lambdas.build", "cognito_passkey.client.local.deploy"))
+        or m.startswith(("cognito_passkey.local.build", "cognito_passkey.local.deploy"))
     )
     assert heavy == []
     assert "Usage: cognito-passkey local" in result.stdout

@@ -18,7 +18,7 @@ from cognito_passkey.client.errors import (
     ConfigurationError,
     NotAuthorizedError,
 )
-from cognito_passkey.client.local.deploy import Deployment
+from cognito_passkey.local.deploy import Deployment
 from fido2.webauthn import AuthenticationResponse, RegistrationResponse
 from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client, unique_username
 

@@ -9,8 +9,8 @@ import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.authenticator.errors import NoCredentialsError
 from cognito_passkey.client import errors as e
-from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.management import PasskeyManager
+from cognito_passkey.local.deploy import Deployment
 from fido2.utils import websafe_encode
 from stack_fixtures import passkey_client
 

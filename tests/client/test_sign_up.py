@@ -14,9 +14,9 @@ import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import PasskeyClient
 from cognito_passkey.client import errors as e
-from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.management import PasskeyManager
 from cognito_passkey.client.passwords import SYMBOLS, generate_password
+from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client, unique_username
 
 from .pools import user_exists

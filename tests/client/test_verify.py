@@ -10,8 +10,8 @@ import jwt
 import pytest
 from cognito_passkey.client import PasskeyClient
 from cognito_passkey.client.errors import NetworkError, TokenError, TokenExpiredError
-from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.verify import TokenVerifier, jwks_url
+from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client
 
 from .conftest import CLIENT_ID, ISSUER, POOL_ID, REGION, JwksServer, SigningKey, closed_url, mint

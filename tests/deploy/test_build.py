@@ -3,6 +3,7 @@ interpreter that sees nothing but the two zips and boto3 (as on Lambda)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from cognito_passkey.lambdas import build
+from cognito_passkey.local import build
 
 PY_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 HANDLERS = (
@@ -52,7 +53,7 @@ def boto3_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def test_function_zip_holds_only_the_lambdas_package(
+def test_function_zip_holds_only_the_lambdas_and_protocol_packages(
     artifacts: tuple[build.Artifact, build.Artifact],
 ) -> None:
     function, _ = artifacts
@@ -60,16 +61,69 @@ def test_function_zip_holds_only_the_lambdas_package(
         names = archive.namelist()
         infos = archive.infolist()
     assert names == sorted(names)
-    assert all(n.startswith("cognito_passkey/lambdas/") for n in names)
+    assert all(
+        n.startswith(("cognito_passkey/lambdas/", "cognito_passkey/protocol/")) for n in names
+    )
     assert "cognito_passkey/__init__.py" not in names
     assert "cognito_passkey/lambdas/__init__.py" in names
+    assert "cognito_passkey/protocol/__init__.py" in names
     assert "cognito_passkey/lambdas/handlers/__init__.py" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert not any(n.startswith("cognito_passkey/lambdas/templates/") for n in names)
-    assert "cognito_passkey/lambdas/build.py" not in names
+    assert not any("build" in n or "local" in n for n in names)
     assert all(n.endswith((".py", ".json")) for n in names)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert function.path.name == f"cognito-passkey-function-{function.sha256[:16]}.zip"
+
+
+def _module_name(arcname: str) -> str:
+    dotted = arcname.removesuffix(".py").replace("/", ".")
+    return dotted.removesuffix(".__init__")
+
+
+def _imports_of(source: str, module: str, is_package: bool) -> set[str]:
+    """Every cognito_passkey module ``module`` imports, at its top or inside a function."""
+    package = module if is_package else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.startswith("cognito_passkey.")}
+
+
+def test_function_zip_holds_exactly_what_the_handlers_import(
+    artifacts: tuple[build.Artifact, build.Artifact],
+) -> None:
+    """Every module in the zip is reached from a handler (none is dead weight), and every
+    module a handler reaches is in the zip (none is missing)."""
+    function, _ = artifacts
+    with zipfile.ZipFile(function.path) as archive:
+        sources = {
+            _module_name(name): (archive.read(name).decode(), name.endswith("__init__.py"))
+            for name in archive.namelist()
+            if name.endswith(".py")
+        }
+    reached: set[str] = set()
+    todo = list(HANDLERS)
+    while todo:
+        module = todo.pop()
+        if module in reached:
+            continue
+        reached.add(module)
+        assert module in sources, f"{module} is imported by a handler but not in the zip"
+        source, is_package = sources[module]
+        todo.extend(name for name in _imports_of(source, module, is_package) if name in sources)
+        parent = module.rpartition(".")[0]
+        if parent in sources:  # importing a module imports its package
+            todo.append(parent)
+    assert set(sources) - reached == set()
 
 
 def test_function_zip_is_reproducible(

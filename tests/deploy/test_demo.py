@@ -13,16 +13,16 @@ import pytest
 from click.testing import CliRunner
 from cognito_passkey.client import passwords
 from cognito_passkey.client.config import load_profile
-from cognito_passkey.client.local import LocalAws
-from cognito_passkey.client.local.cli import local, next_commands
-from cognito_passkey.client.local.demo import (
+from cognito_passkey.client.passkey_client import PasskeyClient
+from cognito_passkey.client.tokens import Tokens
+from cognito_passkey.local import LocalAws
+from cognito_passkey.local.cli import local, next_commands
+from cognito_passkey.local.demo import (
     DemoStepError,
     StepResult,
     dialect_of,
     run_demo,
 )
-from cognito_passkey.client.passkey_client import PasskeyClient
-from cognito_passkey.client.tokens import Tokens
 
 STACK = "passkey-demo"
 STEPS = [

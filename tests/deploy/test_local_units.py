@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from cognito_passkey.client.local import DeploySpec, LocalAws, LocalAwsError, runtime, server
-from cognito_passkey.client.local import deploy as deploying
-from cognito_passkey.client.local.cli import NOT_RUNNING_EXIT, local
-from cognito_passkey.client.local.local_aws import _spec_record
+from cognito_passkey.local import DeploySpec, LocalAws, LocalAwsError, runtime, server
+from cognito_passkey.local import deploy as deploying
+from cognito_passkey.local.cli import NOT_RUNNING_EXIT, local
+from cognito_passkey.local.local_aws import _spec_record
 
 PEM = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n-----END PRIVATE KEY-----"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from cognito_passkey.client.config import write_profile
-from cognito_passkey.client.local import deploy as deploying
-from cognito_passkey.client.local.deploy import Deployment
+from cognito_passkey.local import deploy as deploying
+from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import (
     PASSWORD,
     api_client,

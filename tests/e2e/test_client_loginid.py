@@ -11,8 +11,8 @@ import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.authenticator.errors import NoCredentialsError
 from cognito_passkey.client.errors import AuthenticationError
-from cognito_passkey.client.local.deploy import Deployment, client
-from cognito_passkey.lambdas import dialect
+from cognito_passkey.local.deploy import Deployment, client
+from cognito_passkey.protocol import dialect
 from e2e_support import PASSWORD, new_user, passkey_client
 
 pytestmark = pytest.mark.e2e

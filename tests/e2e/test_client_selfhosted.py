@@ -10,8 +10,8 @@ import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.authenticator.errors import NoCredentialsError
 from cognito_passkey.client.errors import AuthenticationError
-from cognito_passkey.client.local.deploy import Deployment
 from cognito_passkey.client.management import PasskeyManager
+from cognito_passkey.local.deploy import Deployment
 from e2e_support import PASSWORD, new_user, passkey_client, unique_username
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cognito_passkey.client.local.deploy import Deployment, client
-from cognito_passkey.lambdas import dialect
 from cognito_passkey.lambdas.config import jwks_url
+from cognito_passkey.local.deploy import Deployment, client
+from cognito_passkey.protocol import dialect
 from e2e_support import new_user
 
 pytestmark = pytest.mark.e2e

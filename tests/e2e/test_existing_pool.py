@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from cognito_passkey.client.local.deploy import Deployment, client, local_function_url
+from cognito_passkey.local.deploy import Deployment, client, local_function_url
 from e2e_support import PASSWORD, new_user, passkey_client, unique_username
 
 pytestmark = pytest.mark.e2e

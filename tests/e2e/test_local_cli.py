@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from cognito_passkey.client.config import load_profile
-from cognito_passkey.client.local import LocalAws
-from cognito_passkey.client.local.cli import NOT_RUNNING_EXIT, local
-from cognito_passkey.client.local.deploy import client
+from cognito_passkey.local import LocalAws
+from cognito_passkey.local.cli import NOT_RUNNING_EXIT, local
+from cognito_passkey.local.deploy import client
 from e2e_support import PASSWORD, create_user, unique_username
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +102,7 @@ def test_status_reports_the_stack(workspace: dict[str, Any]) -> None:
 def test_main_cli_signs_in_through_the_profile(workspace: dict[str, Any]) -> None:
     from cognito_passkey.authenticator import SoftAuthenticator
     from cognito_passkey.client import PasskeyClient
-    from cognito_passkey.client.local.deploy import session
+    from cognito_passkey.local.deploy import session
 
     profile = load_profile("cli-e2e")
     username = unique_username("cli-")

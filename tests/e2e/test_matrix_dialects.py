@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import PasskeyClient
-from cognito_passkey.client.local import deploy as deploying
-from cognito_passkey.client.local.deploy import Deployment
+from cognito_passkey.local import deploy as deploying
+from cognito_passkey.local.deploy import Deployment
 from e2e_support import TriggerLog, api_client, cli_profile, enrolled_user, run_cli
 
 pytestmark = pytest.mark.e2e

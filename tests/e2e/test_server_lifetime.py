@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cognito_passkey.client.local import LocalAws
-from cognito_passkey.client.local.server import is_alive
+from cognito_passkey.local import LocalAws
+from cognito_passkey.local.server import is_alive
 
 pytestmark = [
     pytest.mark.e2e,
@@ -22,7 +22,7 @@ pytestmark = [
 
 STARTER = """
 import json, sys, time
-from cognito_passkey.client.local import LocalAws
+from cognito_passkey.local import LocalAws
 aws = LocalAws(sys.argv[1], stop_with_parent=sys.argv[2] == "1")
 info = aws.start()
 print(json.dumps({"pid": info.pid}), flush=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cognito_passkey.client.local import LocalAws
+from cognito_passkey.local import LocalAws
 
 HERE = Path(__file__).resolve().parent
 for folder in (HERE, HERE.parent):  # lambdas_support, and the shared loginid_server

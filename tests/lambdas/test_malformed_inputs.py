@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from cognito_passkey.lambdas import dialect
 from cognito_passkey.lambdas.handlers import create_auth_challenge, verify_auth_challenge
+from cognito_passkey.protocol import dialect
 from lambdas_support import (
     GET,
     CognitoLoop,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from cognito_passkey.client.errors import PasskeyClientError
-from cognito_passkey.client.local.defaults import (
+from cognito_passkey.local.defaults import (
     BACKEND_LOGINID,
     BACKEND_SELFHOSTED,
     CHALLENGE_TTL_RANGE,
@@ -28,8 +28,8 @@ from cognito_passkey.client.local.defaults import (
 )
 
 if TYPE_CHECKING:
-    from cognito_passkey.client.local.deploy import Deployment
-    from cognito_passkey.client.local.local_aws import LocalAws
+    from cognito_passkey.local.deploy import Deployment
+    from cognito_passkey.local.local_aws import LocalAws
 
 NOT_RUNNING_EXIT = 3
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -80,7 +80,7 @@ def _reported() -> Iterator[None]:
 
 
 def _local_aws(state_dir: Path | None) -> LocalAws:
-    from cognito_passkey.client.local.local_aws import LocalAws
+    from cognito_passkey.local.local_aws import LocalAws
 
     return LocalAws(state_dir)
 
@@ -162,7 +162,7 @@ def up(
     """Start the local AWS (once) and deploy the stack; write the client profile."""
     if (loginid_base_url is None) != (loginid_private_key_file is None):
         raise click.UsageError("--loginid-base-url and --loginid-private-key-file go together")
-    from cognito_passkey.client.local.deploy import DeploySpec
+    from cognito_passkey.local.deploy import DeploySpec
 
     with _reported():
         spec = DeploySpec(
@@ -273,7 +273,7 @@ def demo(
     token or key is ever printed. The stack stays up for trying the CLI by hand.
     """
     from cognito_passkey.client import exit_codes
-    from cognito_passkey.client.local.demo import DemoStepError, StepResult, run_demo
+    from cognito_passkey.local.demo import DemoStepError, StepResult, run_demo
 
     def report(step: StepResult) -> None:
         mark = "ok  " if step.ok else "FAIL"
@@ -345,7 +345,7 @@ def _program() -> str:
     return shlex.quote(str(running))
 
 
-def main() -> None:  # pragma: no cover - ``python -m cognito_passkey.client.local.cli``
+def main() -> None:  # pragma: no cover - ``python -m cognito_passkey.local.cli``
     local(prog_name="cognito-passkey local")
 
 

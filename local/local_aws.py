@@ -21,15 +21,15 @@ from types import TracebackType
 from typing import Any, Final
 
 from cognito_passkey.client._files import ensure_private_dir, write_private
-from cognito_passkey.client.local import deploy as deploying
-from cognito_passkey.client.local import runtime, server
-from cognito_passkey.client.local.defaults import (
+from cognito_passkey.local import deploy as deploying
+from cognito_passkey.local import runtime, server
+from cognito_passkey.local.defaults import (
     BACKEND_LOGINID,
     DEFAULT_PROFILE,
     default_state_dir,
 )
-from cognito_passkey.client.local.deploy import Deployment, DeploySpec
-from cognito_passkey.client.local.errors import LocalAwsError
+from cognito_passkey.local.deploy import Deployment, DeploySpec
+from cognito_passkey.local.errors import LocalAwsError
 from filelock import FileLock
 
 DEPLOYMENTS_FILE: Final = "deployments.json"

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from cognito_passkey.client.local.defaults import (
+from cognito_passkey.local import build
+from cognito_passkey.local.defaults import (
     BACKEND_LOGINID,
     BACKEND_SELFHOSTED,
     CHALLENGE_TTL_RANGE,
@@ -27,9 +28,8 @@ from cognito_passkey.client.local.defaults import (
     DEFAULT_ORIGIN,
     DEFAULT_RP_ID,
 )
-from cognito_passkey.client.local.errors import LocalAwsError
-from cognito_passkey.client.local.server import DUMMY_CREDENTIALS, REGION
-from cognito_passkey.lambdas import build
+from cognito_passkey.local.errors import LocalAwsError
+from cognito_passkey.local.server import DUMMY_CREDENTIALS, REGION
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation.client import CloudFormationClient

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from cognito_passkey.client._files import ensure_private_dir, write_private
-from cognito_passkey.client.local.errors import LocalAwsError
-from cognito_passkey.client.local.runtime import MINISTACK_VERSION, ServerRuntime
+from cognito_passkey.local.errors import LocalAwsError
+from cognito_passkey.local.runtime import MINISTACK_VERSION, ServerRuntime
 
 HOST: Final = "127.0.0.1"
 REGION: Final = "us-east-1"

@@ -1,14 +1,15 @@
 """The custom-auth dialect shared by the trigger Lambdas and the client.
 
-PROTOCOL.md section 1 (the LoginID WebSDK dialect), plus our 2-call sign-in:
-round 1 may already carry assertion options beside the ``AUTH_PARAMS`` marker.
-Pure constants: the client imports this module, so it must stay free of any
-Lambda-only dependency.
+The LoginID WebSDK dialect (docs/protocol.md, "The custom-auth dialects"), plus our 2-call
+sign-in: round 1 may already carry assertion options beside the ``AUTH_PARAMS`` marker.
+Pure constants and one pure function: both sides import this module, so it stays free of
+any dependency.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 AUTH_PARAMS: Final = "AUTH_PARAMS"
 """Round-1 marker: the challenge value, the challenge metadata and the 3-call answer."""
@@ -53,3 +54,17 @@ PRIVATE_FAST: Final = "fast"
 """"true" when round 1 also carries assertion options (2-call dialect)."""
 
 CUSTOM_CHALLENGE: Final = "CUSTOM_CHALLENGE"
+"""Cognito's name for every round of the exchange, in both dialects."""
+
+WRAPPER_KEY: Final = "publicKey"
+"""``public_key`` holds either the bare WebAuthn options or ``{"publicKey": {...}}`` (the
+CredentialCreationOptions form of the JavaScript API); readers accept both."""
+
+
+def webauthn_options(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The WebAuthn options of a ``public_key`` document, its ``publicKey`` wrapper dropped.
+
+    The caller checks the options' fields; only an object under the wrapper counts as one.
+    """
+    inner = document.get(WRAPPER_KEY)
+    return dict(inner) if isinstance(inner, Mapping) else dict(document)

@@ -10,8 +10,10 @@ import os
 from pathlib import Path
 from typing import Final
 
-BACKEND_SELFHOSTED: Final = "selfhosted"
-BACKEND_LOGINID: Final = "loginid"
+from cognito_passkey.protocol.backends import LOGINID as BACKEND_LOGINID
+from cognito_passkey.protocol.backends import SELFHOSTED as BACKEND_SELFHOSTED
+
+__all__ = ["BACKEND_LOGINID", "BACKEND_SELFHOSTED"]
 DEFAULT_RP_ID: Final = "localhost"
 DEFAULT_ORIGIN: Final = "https://localhost"
 DEFAULT_CHALLENGE_TTL_SECONDS: Final = 300

@@ -1,15 +1,17 @@
 """Build the two deployment artifacts of the trigger Lambdas: the function zip and the layer zip.
 
-The function zip holds only the ``cognito_passkey/lambdas`` package, at that path and without a
-``cognito_passkey/__init__.py`` (the name is an implicit namespace package, as in the installed
-distribution). The layer zip holds exactly the ``lambda`` extra of the distribution under
-``python/``, installed from wheels built for Lambda's platform; boto3 comes from the runtime.
+The function zip holds only what the handlers import, the ``cognito_passkey/lambdas`` and
+``cognito_passkey/protocol`` packages (no templates, no builder, no local tooling), at those paths
+and without a ``cognito_passkey/__init__.py`` (the name is an implicit namespace package, as in
+the installed distribution). The layer zip holds exactly the ``lambda`` extra of the
+distribution under ``python/``, installed from wheels built for Lambda's platform; boto3 comes
+from the runtime.
 
 Both zips are reproducible (sorted entries, fixed timestamps and modes, no bytecode), so unchanged
 inputs give byte-identical files whose names carry their content hash: a stack update sees new
 code exactly when the code changed. The layer is cached per input set.
 
-Command line: ``python -m cognito_passkey.lambdas.build --out DIR [--python-version 3.13]
+Command line: ``python -m cognito_passkey.local.build --out DIR [--python-version 3.13]
 [--arch x86_64|arm64]`` prints the two paths, function first.
 """
 
@@ -37,9 +39,11 @@ LAMBDA_EXTRA = "lambda"
 DEFAULT_PYTHON_VERSION = "3.13"
 DEFAULT_ARCH = "x86_64"
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-_PACKAGE_ARCNAME = "cognito_passkey/lambdas"
-_NOT_IN_FUNCTION = frozenset({"build.py", "templates", "__pycache__"})
+_REPO_DIR = Path(__file__).resolve().parent.parent
+"""The source checkout when run from one (its pyproject names the layer's requirements)."""
+FUNCTION_PACKAGES = ("cognito_passkey.lambdas", "cognito_passkey.protocol")
+"""What the handlers import, and all the function zip holds."""
+_NOT_IN_FUNCTION = frozenset({"templates", "__pycache__"})
 _FUNCTION_SUFFIXES = frozenset({".py", ".json"})
 """Code and data only: no documentation, no type-checker markers."""
 _RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
@@ -112,7 +116,7 @@ def _requirements_from_pyproject() -> list[str] | None:
         tomllib = importlib.import_module("tomllib")  # Python 3.11+
     except ModuleNotFoundError:
         return None
-    pyproject = _PACKAGE_DIR.parent / "pyproject.toml"
+    pyproject = _REPO_DIR / "pyproject.toml"
     if not pyproject.is_file():
         return None
 
@@ -187,15 +191,27 @@ def _files_under(root: Path, skip: frozenset[str]) -> Iterator[Path]:
 # --- the function zip ------------------------------------------------------------------------
 
 
+def _package_dir(name: str) -> Path:
+    module = importlib.import_module(name)
+    if module.__file__ is None:
+        raise BuildError(f"{name} is not an importable package")
+    return Path(module.__file__).resolve().parent
+
+
 def build_function_zip(out_dir: Path) -> Artifact:
-    """Zip the ``cognito_passkey.lambdas`` package into ``out_dir``; name carries the hash."""
-    entries = [
-        (f"{_PACKAGE_ARCNAME}/{path.relative_to(_PACKAGE_DIR).as_posix()}", path)
-        for path in _files_under(_PACKAGE_DIR, _NOT_IN_FUNCTION)
-        if path.suffix in _FUNCTION_SUFFIXES
-    ]
-    if not any(name.endswith("/handlers/__init__.py") for name, _ in entries):
-        raise BuildError(f"{_PACKAGE_DIR} does not look like the cognito_passkey.lambdas package")
+    """Zip :data:`FUNCTION_PACKAGES` into ``out_dir``; the name carries the content hash."""
+    entries: list[tuple[str, Path]] = []
+    for package in FUNCTION_PACKAGES:
+        root = _package_dir(package)
+        arcname = package.replace(".", "/")
+        entries.extend(
+            (f"{arcname}/{path.relative_to(root).as_posix()}", path)
+            for path in _files_under(root, _NOT_IN_FUNCTION)
+            if path.suffix in _FUNCTION_SUFFIXES
+        )
+    if not any(name.endswith("lambdas/handlers/__init__.py") for name, _ in entries):
+        raise BuildError("the cognito_passkey.lambdas package has no handlers")
+    entries.sort()
     data = _deterministic_zip(entries)
     digest = hashlib.sha256(data).hexdigest()
     path = Path(out_dir) / f"cognito-passkey-function-{digest[:16]}.zip"
@@ -313,7 +329,7 @@ def _installed_distributions(target: Path) -> set[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Build both zips into ``--out`` and print their paths (function, then layer)."""
     parser = argparse.ArgumentParser(
-        prog="python -m cognito_passkey.lambdas.build",
+        prog="python -m cognito_passkey.local.build",
         description="Build the cognito-passkey Lambda function zip and dependency layer zip.",
     )
     parser.add_argument("--out", type=Path, default=Path("dist/lambda"), help="output directory")

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from cognito_passkey.client.errors import PasskeyClientError, UsernameExistsError
-from cognito_passkey.client.local.defaults import DEFAULT_PROFILE
-from cognito_passkey.client.local.deploy import Deployment, DeploySpec, session
-from cognito_passkey.client.local.local_aws import LocalAws
+from cognito_passkey.local.defaults import DEFAULT_PROFILE
+from cognito_passkey.local.deploy import Deployment, DeploySpec, session
+from cognito_passkey.local.local_aws import LocalAws
 
 if TYPE_CHECKING:
     from cognito_passkey.authenticator.base import Authenticator

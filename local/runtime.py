@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from cognito_passkey.client.local.errors import LocalAwsError
+from cognito_passkey.local.errors import LocalAwsError
 from filelock import FileLock
 
 MINISTACK_VERSION: Final = "1.5.33"

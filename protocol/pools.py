@@ -1,0 +1,42 @@
+"""User-pool ids and the addresses derived from them: region, token issuer, JWKS.
+
+Cognito names a pool ``<region>_<id>`` and signs its tokens with ``iss`` set to the AWS
+address of the pool, even on a local AWS; the keys live at ``<endpoint>/<pool>/.well-known/
+jwks.json`` wherever the endpoint is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+USER_POOL_ID: Final = re.compile(r"^(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]{1,64}$")
+"""``eu-west-1_AbC123``: a region, an underscore, up to 64 letters and digits."""
+
+
+def is_user_pool_id(value: object) -> bool:
+    """True when ``value`` is a well-formed user pool id."""
+    return isinstance(value, str) and USER_POOL_ID.match(value) is not None
+
+
+def region_of(user_pool_id: str) -> str:
+    """``eu-west-1_AbC`` -> ``eu-west-1``; ``ValueError`` when the id is malformed."""
+    match = USER_POOL_ID.match(user_pool_id)
+    if match is None:
+        raise ValueError(
+            f"user pool id {user_pool_id!r} is malformed (expected REGION_ID, "
+            "like eu-west-1_AbCdEf123)"
+        )
+    return match.group("region")
+
+
+def issuer(user_pool_id: str) -> str:
+    """The ``iss`` claim of every token of the pool (always the AWS form)."""
+    return f"https://cognito-idp.{region_of(user_pool_id)}.amazonaws.com/{user_pool_id}"
+
+
+def jwks_url(user_pool_id: str, endpoint_url: str | None = None) -> str:
+    """Where the pool's signing keys are: on ``endpoint_url`` when one is set, else on AWS."""
+    if endpoint_url:
+        return f"{endpoint_url.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
+    return f"{issuer(user_pool_id)}/.well-known/jwks.json"
