@@ -31,15 +31,17 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .client import ClientAuthenticator
     from .devices import UsbDeviceInfo, list_usb_devices
     from .factory import open_authenticator
+    from .fido2_authenticator import ClientAuthenticator
     from .interaction import TerminalInteraction
-    from .software import SoftAuthenticator
+    from .soft_authenticator import PASSPHRASE_ENV, SoftAuthenticator, open_store
 
 _LAZY = {
-    "ClientAuthenticator": ".client",
-    "SoftAuthenticator": ".software",
+    "ClientAuthenticator": ".fido2_authenticator",
+    "SoftAuthenticator": ".soft_authenticator",
+    "open_store": ".soft_authenticator",
+    "PASSPHRASE_ENV": ".soft_authenticator",
     "open_authenticator": ".factory",
     "list_usb_devices": ".devices",
     "UsbDeviceInfo": ".devices",
@@ -47,6 +49,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "PASSPHRASE_ENV",
     "Authenticator",
     "AuthenticatorError",
     "AuthenticatorTimeoutError",
@@ -72,6 +75,7 @@ __all__ = [
     "WebAuthnJSON",
     "list_usb_devices",
     "open_authenticator",
+    "open_store",
 ]
 
 

@@ -1,8 +1,8 @@
 """Every error an authenticator raises, in one place (after py_webauthn).
 
-The client passes these through unchanged, and the CLI maps them to exit codes,
-so each failure a person can meet has its own class and a message that says
-what to do.
+The client passes these through unchanged, and each family carries its CLI exit
+code as ``exit_code``; each failure a person can meet has its own class and a
+message that says what to do.
 """
 
 from __future__ import annotations
@@ -11,9 +11,13 @@ from __future__ import annotations
 class AuthenticatorError(Exception):
     """Base class: the authenticator could not complete the operation."""
 
+    exit_code: int = 3  # AUTH_FAILED in the CLI's table (cognito_passkey.client.exit_codes)
+
 
 class NoAuthenticatorError(AuthenticatorError):
     """No security key is plugged in (or none can be opened)."""
+
+    exit_code: int = 4  # NO_AUTHENTICATOR
 
 
 class PinError(AuthenticatorError):
@@ -55,6 +59,8 @@ class AuthenticatorTimeoutError(AuthenticatorError):
 class NoCredentialsError(AuthenticatorError):
     """The authenticator holds no credential this relying party accepts."""
 
+    exit_code: int = 4  # NO_AUTHENTICATOR
+
 
 class CredentialExcludedError(AuthenticatorError):
     """The authenticator already holds one of the excluded credentials."""
@@ -63,9 +69,13 @@ class CredentialExcludedError(AuthenticatorError):
 class OriginError(AuthenticatorError):
     """The origin is not valid for the relying party ID."""
 
+    exit_code: int = 5  # CONFIG
+
 
 class CredentialStoreError(AuthenticatorError):
     """The software authenticator's credential store cannot be used."""
+
+    exit_code: int = 5  # CONFIG
 
 
 class StoreCorruptedError(CredentialStoreError):

@@ -36,14 +36,14 @@ def open_authenticator(
     """
     spec = (spec or USB_SPEC).strip()
     if spec == USB_SPEC:
-        from .client import ClientAuthenticator
+        from .fido2_authenticator import ClientAuthenticator
 
         return ClientAuthenticator(
             origin=origin, allow_app_origin=allow_app_origin, interactive=interactive, pin=pin
         )
     if spec.startswith(SOFT_PREFIX):
         from .interaction import TerminalInteraction
-        from .software import SoftAuthenticator
+        from .soft_authenticator import SoftAuthenticator
 
         # A shell leaves "~" in "soft:~/key.json" alone, so expand it here.
         path = os.path.expanduser(spec[len(SOFT_PREFIX) :].strip())

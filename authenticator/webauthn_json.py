@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cognito_passkey.protocol.dialect import webauthn_options
+
 from .base import WebAuthnJSON
 from .errors import InvalidOptionsError
 
@@ -46,10 +48,7 @@ def unwrap(options: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidOptionsError(
             f"WebAuthn options must be a JSON object, not {type(options).__name__}."
         )
-    inner = options.get("publicKey")
-    if isinstance(inner, Mapping):
-        return dict(inner)
-    return dict(options)
+    return webauthn_options(options)
 
 
 def _check_b64url(value: Any, field: str) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from cognito_passkey.client._files import write_private
+from cognito_passkey.authenticator._files import write_private
 from cognito_passkey.client.errors import TokenError
 from cognito_passkey.client.tokens import Tokens
 

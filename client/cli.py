@@ -12,19 +12,20 @@ import functools
 import json
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.cli_support import (
     DashArgumentsCommand,
+    Library,
     Output,
     ReportingGroup,
     Which,
-    build_client,
     cache_for,
     confirm_code_prompt,
     emit_tokens,
+    pass_library,
     progress,
     read_secret_line,
     summary,
@@ -38,6 +39,9 @@ from cognito_passkey.client.config import (
     resolve,
     write_profile,
 )
+
+if TYPE_CHECKING:
+    from cognito_passkey.client.management import PasskeyManager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -153,17 +157,23 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Use the passkey even when cached tokens are valid.")
 @output_options(None)
 @settings_options
+@pass_library
 def sign_in(
-    username: str, force: bool, output: str | None, which: str | None, settings: Settings
+    library: Library,
+    username: str,
+    force: bool,
+    output: str | None,
+    which: str | None,
+    settings: Settings,
 ) -> None:
     """Sign USERNAME in with a passkey; tokens are cached (printed only with --output).
 
     Valid cached tokens are used as they are, expired ones are refreshed, and
     only then is the authenticator asked.
     """
-    from cognito_passkey.client.session import obtain_tokens
+    from cognito_passkey.client.token_source import obtain_tokens
 
-    client = build_client(settings)
+    client = library.client(settings)
     cache, key = cache_for(settings)
     got = obtain_tokens(client, cache, key, username, force_key=force, notify=progress)
     progress(summary(got.tokens, got.username, got.source))
@@ -179,7 +189,9 @@ def sign_in(
 @click.option("--verify", is_flag=True, help="Check the token(s) against the pool's JWKS first.")
 @output_options("token")
 @settings_options
+@pass_library
 def token(
+    library: Library,
     username: str | None,
     cached_only: bool,
     verify: bool,
@@ -192,9 +204,9 @@ def token(
     Cached tokens are printed as they are, expired ones refreshed; only when
     both fail is the passkey used (never with --cached-only).
     """
-    from cognito_passkey.client.session import obtain_tokens
+    from cognito_passkey.client.token_source import obtain_tokens
 
-    client = build_client(settings)
+    client = library.client(settings)
     cache, key = cache_for(settings)
     got = obtain_tokens(client, cache, key, username, use_key=not cached_only, notify=progress)
     if got.source != "cache":
@@ -222,7 +234,9 @@ def token(
 )
 @output_options(None)
 @settings_options
+@pass_library
 def add_passkey(
+    library: Library,
     username: str | None,
     with_password: bool,
     password_stdin: bool,
@@ -236,9 +250,9 @@ def add_passkey(
     from cognito_passkey.authenticator.errors import NoCredentialsError
     from cognito_passkey.client.errors import AuthenticationError
     from cognito_passkey.client.passkey_client import add_note
-    from cognito_passkey.client.session import obtain_tokens
+    from cognito_passkey.client.token_source import obtain_tokens
 
-    client = build_client(settings)
+    client = library.client(settings)
     cache, key = cache_for(settings)
     if with_password or password_stdin:
         if not username:
@@ -284,7 +298,9 @@ def add_passkey(
 )
 @output_options(None)
 @settings_options
+@pass_library
 def sign_up(
+    library: Library,
     username: str,
     email: str | None,
     attributes: tuple[str, ...],
@@ -307,7 +323,7 @@ def sign_up(
         parsed[name.strip()] = value
     if email:
         parsed["email"] = email
-    client = build_client(settings)
+    client = library.client(settings)
     cache, key = cache_for(settings)
     how: Confirm = confirm_code_prompt() if confirm == "code" else cast(Confirm, confirm)
     tokens = client.sign_up_with_passkey(username, parsed, confirm=how)
@@ -321,7 +337,8 @@ def sign_up(
 @click.argument("username", required=False)
 @click.option("--local-only", is_flag=True, help="Only forget the cached tokens.")
 @settings_options
-def sign_out(username: str | None, local_only: bool, settings: Settings) -> None:
+@pass_library
+def sign_out(library: Library, username: str | None, local_only: bool, settings: Settings) -> None:
     """Sign USERNAME out everywhere, revoke its refresh token and forget its cached tokens."""
     cache, key = cache_for(settings)
     entry = cache.load(key, username) if username else cache.latest(key)
@@ -335,7 +352,7 @@ def sign_out(username: str | None, local_only: bool, settings: Settings) -> None
     from cognito_passkey.client.errors import PasskeyClientError
     from cognito_passkey.client.passkey_client import add_note
 
-    client = build_client(settings)
+    client = library.client(settings)
     try:
         client.sign_out(entry.tokens.access_token, refresh_token=entry.tokens.refresh_token)
     except PasskeyClientError as exc:
@@ -399,17 +416,12 @@ def passkeys() -> None:
     """List, rename or delete your passkeys (self-hosted backend's management API)."""
 
 
-def _manager(settings: Settings, username: str | None) -> Any:
-    from cognito_passkey.client.errors import ManagementNotConfiguredError
-    from cognito_passkey.client.management import PasskeyManager
-    from cognito_passkey.client.session import obtain_tokens
+def _manager(library: Library, settings: Settings, username: str | None) -> PasskeyManager:
+    from cognito_passkey.client.management import PasskeyManager, check_management_url
+    from cognito_passkey.client.token_source import obtain_tokens
 
-    if not settings.management_url:
-        raise ManagementNotConfiguredError(
-            "no management URL is configured: pass --management-url, set "
-            "COGNITO_PASSKEY_MANAGEMENT_URL, or add management_url to the profile"
-        )
-    client = build_client(settings)
+    check_management_url(settings.management_url)  # before the sign-in that may touch the key
+    client = library.client(settings)
     cache, key = cache_for(settings)
     got = obtain_tokens(client, cache, key, username, notify=progress)
     return PasskeyManager(settings.management_url, got.tokens.access_token)
@@ -422,11 +434,12 @@ _user_option = click.option("--user", "username", help="Whose passkeys (default:
 @_user_option
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table")
 @settings_options
-def passkeys_list(username: str | None, output: str, settings: Settings) -> None:
+@pass_library
+def passkeys_list(library: Library, username: str | None, output: str, settings: Settings) -> None:
     """List the passkeys of the signed-in user."""
-    items = _manager(settings, username).list()
+    items = _manager(library, settings, username).list()
     if output == "json":
-        click.echo(json.dumps([item.to_dict() for item in items], indent=2))
+        click.echo(json.dumps([item.to_json() for item in items], indent=2))
         return
     if not items:
         progress("No passkeys.")
@@ -441,13 +454,16 @@ def passkeys_list(username: str | None, output: str, settings: Settings) -> None
 @click.argument("name")
 @_user_option
 @settings_options
-def passkeys_rename(passkey_id: str, name: str, username: str | None, settings: Settings) -> None:
+@pass_library
+def passkeys_rename(
+    library: Library, passkey_id: str, name: str, username: str | None, settings: Settings
+) -> None:
     """Give passkey PASSKEY_ID a new NAME.
 
     PASSKEY_ID (from `passkeys list`) may start with '-', like any base64url id: only the
     options listed below are read as options. Putting `--` before the arguments also works.
     """
-    renamed = _manager(settings, username).rename(passkey_id, name)
+    renamed = _manager(library, settings, username).rename(passkey_id, name)
     progress(f"Renamed {renamed.id} to {renamed.name!r}.")
 
 
@@ -456,7 +472,10 @@ def passkeys_rename(passkey_id: str, name: str, username: str | None, settings: 
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_user_option
 @settings_options
-def passkeys_delete(passkey_id: str, yes: bool, username: str | None, settings: Settings) -> None:
+@pass_library
+def passkeys_delete(
+    library: Library, passkey_id: str, yes: bool, username: str | None, settings: Settings
+) -> None:
     """Delete passkey PASSKEY_ID; it can no longer sign in.
 
     PASSKEY_ID (from `passkeys list`) may start with '-', like any base64url id: only the
@@ -464,7 +483,7 @@ def passkeys_delete(passkey_id: str, yes: bool, username: str | None, settings: 
     """
     if not yes:
         click.confirm(f"Delete passkey {passkey_id}?", abort=True, err=True)
-    _manager(settings, username).delete(passkey_id)
+    _manager(library, settings, username).delete(passkey_id)
     progress(f"Deleted passkey {passkey_id}.")
 
 
@@ -502,13 +521,6 @@ def soft() -> None:
     """
 
 
-def _open_store(path: str, *, passphrase: str | None = None) -> Any:
-    from cognito_passkey.authenticator.soft import FileCredentialStore
-
-    secret = passphrase or os.environ.get("COGNITO_PASSKEY_SOFT_PASSPHRASE") or None
-    return FileCredentialStore(path, passphrase=secret)
-
-
 @soft.command("create")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option(
@@ -517,14 +529,16 @@ def _open_store(path: str, *, passphrase: str | None = None) -> Any:
 @debug_option
 def soft_create(path: str, encrypt: bool) -> None:
     """Create an empty store file at PATH (0600); passkeys are added by add-passkey/sign-up."""
+    from cognito_passkey.authenticator import PASSPHRASE_ENV, open_store
+
     if os.path.exists(path):
         raise click.UsageError(f"{path} already exists; it was left untouched")
     passphrase = None
     if encrypt:
-        passphrase = os.environ.get("COGNITO_PASSKEY_SOFT_PASSPHRASE") or click.prompt(
+        passphrase = os.environ.get(PASSPHRASE_ENV) or click.prompt(
             "Passphrase for the new store", hide_input=True, confirmation_prompt=True, err=True
         )
-    store = _open_store(path, passphrase=passphrase)
+    store = open_store(path, passphrase=passphrase)
     store.update_device_state(lambda state: state)
     progress(f"Created {path}. Use it with --authenticator soft:{path}")
 
@@ -536,6 +550,7 @@ def soft_create(path: str, encrypt: bool) -> None:
 @debug_option
 def soft_list(path: str, rp_id: str | None, output: str) -> None:
     """List the credentials in the store at PATH (never their keys)."""
+    from cognito_passkey.authenticator import open_store
     from fido2.utils import websafe_encode
 
     rows = [
@@ -547,7 +562,7 @@ def soft_list(path: str, rp_id: str | None, output: str) -> None:
             "sign_count": cred.sign_count,
             "discoverable": cred.discoverable,
         }
-        for cred in _open_store(path).list_credentials(rp_id)
+        for cred in open_store(path).list_credentials(rp_id)
     ]
     if output == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -571,6 +586,7 @@ def soft_delete(path: str, credential_id: str, yes: bool) -> None:
     CREDENTIAL_ID (from `soft list`) may start with '-': only the options listed below are
     read as options. Putting `--` before the arguments also works.
     """
+    from cognito_passkey.authenticator import open_store
     from fido2.utils import websafe_decode
 
     try:
@@ -579,7 +595,7 @@ def soft_delete(path: str, credential_id: str, yes: bool) -> None:
         raise click.BadParameter("not base64url", param_hint="CREDENTIAL_ID") from None
     if not yes:
         click.confirm(f"Delete credential {credential_id}?", abort=True, err=True)
-    if not _open_store(path).delete_credential(raw):
+    if not open_store(path).delete_credential(raw):
         raise click.UsageError(f"no credential {credential_id} in {path}")
     progress(f"Deleted credential {credential_id}.")
 

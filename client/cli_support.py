@@ -11,6 +11,7 @@ import shlex
 import sys
 import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
@@ -18,6 +19,7 @@ from cognito_passkey.client import exit_codes
 from cognito_passkey.client.config import Settings
 
 if TYPE_CHECKING:
+    import boto3
     from cognito_passkey.client.cache import CacheKey, TokenCache
     from cognito_passkey.client.passkey_client import PasskeyClient
     from cognito_passkey.client.tokens import Tokens
@@ -38,7 +40,7 @@ def progress(message: str) -> None:
     click.echo(message, err=True)
 
 
-def build_client(settings: Settings) -> PasskeyClient:
+def build_client(settings: Settings, *, boto_session: boto3.Session | None = None) -> PasskeyClient:
     """A PasskeyClient from the settings in force (the pool must be configured)."""
     from cognito_passkey.client.lazy_authenticator import LazyAuthenticator
     from cognito_passkey.client.passkey_client import PasskeyClient
@@ -54,7 +56,22 @@ def build_client(settings: Settings) -> PasskeyClient:
         origin=settings.origin,
         rp_id=settings.rp_id,
         endpoint_url=settings.endpoint_url,
+        boto_session=boto_session,
     )
+
+
+@dataclass(frozen=True)
+class Library:
+    """How the commands build the library objects they drive, read from ``ctx.obj``.
+
+    click's model (``make_pass_decorator``): the real factories by default, so tests can
+    hand in a stubbed client with ``CliRunner.invoke(cli, args, obj=Library(...))``.
+    """
+
+    client: Callable[[Settings], PasskeyClient] = build_client
+
+
+pass_library = click.make_pass_decorator(Library, ensure=True)
 
 
 def cache_for(settings: Settings) -> tuple[TokenCache, CacheKey]:
@@ -113,6 +130,7 @@ def summary(tokens: Tokens, username: str, source: str) -> str:
 
 def error_line(exc: BaseException) -> str:
     """One line for a person: the message plus any notes, no traceback."""
+    from cognito_passkey.authenticator.errors import AuthenticatorError
     from cognito_passkey.client.errors import PasskeyClientError
 
     message = str(exc).strip().replace("\n", " ")
@@ -120,17 +138,12 @@ def error_line(exc: BaseException) -> str:
         message = "interrupted"
     elif not message:
         message = type(exc).__name__
-    elif not isinstance(exc, PasskeyClientError) and not _is_authenticator_error(exc):
+    elif not isinstance(exc, PasskeyClientError | AuthenticatorError):
         message = f"unexpected {type(exc).__name__}: {message}"
     notes = getattr(exc, "__notes__", None) or []
     if notes:
         message += " (" + "; ".join(str(note) for note in notes) + ")"
     return f"error: {message}"
-
-
-def _is_authenticator_error(exc: BaseException) -> bool:
-    module = type(exc).__module__
-    return module.startswith("cognito_passkey.authenticator")
 
 
 def report(exc: BaseException, *, debug: bool) -> int:

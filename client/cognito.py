@@ -8,9 +8,6 @@ that a refused connection fails at once and the two never multiply.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import random
 import time
 from collections.abc import Callable
@@ -51,11 +48,15 @@ class RetryPolicy:
 
 
 def secret_hash(username: str, client_id: str, client_secret: str) -> str:
-    """Cognito's SECRET_HASH: base64(HMAC-SHA256(secret, username + client_id))."""
-    digest = hmac.new(
-        client_secret.encode("utf-8"), (username + client_id).encode("utf-8"), hashlib.sha256
-    ).digest()
-    return base64.b64encode(digest).decode("ascii")
+    """Cognito's SECRET_HASH: base64(HMAC-SHA256(secret, username + client_id)).
+
+    pycognito's own (its SRP sign-in sends the same); imported here, not at the top, because
+    pycognito loads boto3 and requests.
+    """
+    from pycognito.aws_srp import AWSSRP
+
+    value: str = AWSSRP.get_secret_hash(username, client_id, client_secret)
+    return value
 
 
 class CognitoApi:

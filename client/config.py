@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-from cognito_passkey.client._files import ensure_private_dir, write_private
+from cognito_passkey.authenticator._files import ensure_private_dir, write_private
 from cognito_passkey.client.errors import ConfigurationError
+from cognito_passkey.protocol import pools
 from filelock import FileLock
 
 APP_NAME: Final = "cognito-passkey"
@@ -44,8 +45,6 @@ PROFILE_KEYS: Final = (
 """Every key a profile may hold (contracts: the config API)."""
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_USER_POOL_ID = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 # A section name nobody can write, so configparser's DEFAULT magic never applies.
 _NO_DEFAULT_SECTION: Final = "\x00"
 
@@ -111,20 +110,6 @@ def write_profile(
     return target
 
 
-def delete_profile(name: str, *, path: str | os.PathLike[str] | None = None) -> bool:
-    """Remove profile ``name``; false when it did not exist."""
-    _check_profile_name(name)
-    target = config_path(path)
-    with _lock(target):
-        parser = _read(target)
-        if not parser.remove_section(name):
-            return False
-        buffer = io.StringIO()
-        parser.write(buffer)
-        write_private(target, buffer.getvalue().encode("utf-8"))
-    return True
-
-
 def profile_name(flag: str | None = None, *, env: Mapping[str, str] | None = None) -> str:
     """The active profile: the flag, else ``COGNITO_PASSKEY_PROFILE``, else ``default``."""
     environ = os.environ if env is None else env
@@ -135,13 +120,10 @@ def profile_name(flag: str | None = None, *, env: Mapping[str, str] | None = Non
 
 def region_from_pool_id(user_pool_id: str) -> str:
     """``eu-west-1_AbC`` -> ``eu-west-1``; a malformed id is a configuration error."""
-    match = _USER_POOL_ID.match(user_pool_id)
-    if not match:
-        raise ConfigurationError(
-            f"user pool id {user_pool_id!r} is malformed (expected REGION_ID, "
-            "like eu-west-1_AbCdEf123)"
-        )
-    return match.group(1)
+    try:
+        return pools.region_of(user_pool_id)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -222,7 +204,7 @@ def _validated(settings: Mapping[str, str]) -> dict[str, str]:
 def _check_value(key: str, value: str) -> None:
     if key == "user_pool_id":
         region_from_pool_id(value)
-    elif key == "region" and not _REGION.match(value):
+    elif key == "region" and not pools.REGION.match(value):
         raise ConfigurationError(f"region {value!r} is malformed (expected like eu-west-1)")
     elif key in ("endpoint_url", "management_url", "origin"):
         parts = urlsplit(value)

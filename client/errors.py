@@ -1,20 +1,26 @@
 """Every error the client raises, in one place.
 
 Cognito's error codes are mapped to classes a caller can catch and a person can
-act on; the CLI maps the classes to exit codes. Errors from the authenticator
+act on; each family carries its CLI exit code as ``exit_code``. Errors from the authenticator
 (``cognito_passkey.authenticator.errors``) are not wrapped: they pass through
 unchanged.
 """
 
 from __future__ import annotations
 
+from cognito_passkey.client import exit_codes
+
 
 class PasskeyClientError(Exception):
     """Base class for every client error."""
 
+    exit_code: int = exit_codes.FAILURE
+
 
 class ConfigurationError(PasskeyClientError):
     """The client is missing a setting, or a setting is malformed."""
+
+    exit_code: int = exit_codes.CONFIG
 
 
 class ManagementNotConfiguredError(ConfigurationError):
@@ -23,6 +29,8 @@ class ManagementNotConfiguredError(ConfigurationError):
 
 class AuthenticationError(PasskeyClientError):
     """Sign-in (or a step that needs a signed-in user) failed."""
+
+    exit_code: int = exit_codes.AUTH_FAILED
 
 
 class NotAuthorizedError(AuthenticationError):
@@ -46,7 +54,7 @@ class SessionExpiredError(AuthenticationError):
 
 
 class TriggerError(AuthenticationError):
-    """A user pool trigger failed; treated as a failed sign-in (PROTOCOL.md section 2)."""
+    """A user pool trigger failed: a failed sign-in (docs/protocol.md, "The trigger events")."""
 
 
 class UnexpectedChallengeError(AuthenticationError):
@@ -59,6 +67,8 @@ class ProtocolError(PasskeyClientError):
 
 class TokenError(PasskeyClientError):
     """A token is malformed, not ours, or expired."""
+
+    exit_code: int = exit_codes.AUTH_FAILED
 
 
 class TokenExpiredError(TokenError):
@@ -92,9 +102,13 @@ class InvalidParameterError(PasskeyClientError):
 class ThrottledError(PasskeyClientError):
     """Cognito kept throttling the requests after every retry."""
 
+    exit_code: int = exit_codes.NETWORK
+
 
 class NetworkError(PasskeyClientError):
     """The service could not be reached."""
+
+    exit_code: int = exit_codes.NETWORK
 
 
 class CognitoError(PasskeyClientError):

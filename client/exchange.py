@@ -1,11 +1,12 @@
-"""The CUSTOM_AUTH exchange of LoginID's WebSDK, in both dialects (PROTOCOL.md section 1).
+"""The CUSTOM_AUTH exchange of LoginID's WebSDK, in both dialects.
 
 Round 1 is ``{"challenge": "AUTH_PARAMS"}``. The original (3-call) dialect
 answers it with the literal ``AUTH_PARAMS`` plus ClientMetadata naming the
 ceremony, and gets the WebAuthn options in round 2. The 2-call dialect puts the
 request options in round 1 already (``public_key``); a sign-in answers them at
 once with ``fast_signin: "true"``. The dialect is read from the first challenge,
-so one client talks to either kind of trigger.
+so one client talks to either kind of trigger (docs/protocol.md, "The custom-auth
+dialects").
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from cognito_passkey.client.errors import ProtocolError, UnexpectedChallengeErro
 from cognito_passkey.client.tokens import Tokens
 from cognito_passkey.protocol import dialect
 
-CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
-
 Ceremony = Callable[[dict[str, Any]], dict[str, Any]]
 """Runs the authenticator on WebAuthn options, returns the credential JSON."""
 
@@ -33,8 +32,8 @@ def parse_options(public_key: str) -> dict[str, Any]:
         raise ProtocolError("the challenge's public_key is not JSON") from exc
     if not isinstance(options, dict):
         raise ProtocolError("the challenge's public_key is not a JSON object")
-    inner = options.get("publicKey", options)
-    if not isinstance(inner, dict) or not isinstance(inner.get("challenge"), str):
+    inner = dialect.webauthn_options(options)
+    if not isinstance(inner.get("challenge"), str):
         raise ProtocolError("the challenge's public_key has no challenge")
     return inner
 
@@ -141,7 +140,7 @@ def _run(
         if result:
             return Tokens.from_authentication_result(result, now=started)
         name = response.get("ChallengeName")
-        if name != CUSTOM_CHALLENGE:
+        if name != dialect.CUSTOM_CHALLENGE:
             raise UnexpectedChallengeError(
                 f"Cognito asked for the {name or 'unknown'} challenge; this client answers only "
                 "CUSTOM_CHALLENGE (is the app client's custom auth flow wired to the triggers?)"
@@ -172,7 +171,7 @@ def _run(
         response = api.call(
             "respond_to_auth_challenge",
             ClientId=api.client_id,
-            ChallengeName=CUSTOM_CHALLENGE,
+            ChallengeName=dialect.CUSTOM_CHALLENGE,
             Session=session,
             ChallengeResponses=api.with_secret_hash(
                 challenge_user, {"USERNAME": challenge_user, "ANSWER": text}

@@ -1,6 +1,8 @@
-"""The CLI's exit codes, and which error gets which.
+"""The CLI's exit codes.
 
-Scripts branch on these, so they are stable. Usage errors keep click's 2.
+Scripts branch on these, so they are stable. Usage errors keep click's 2. Each error class
+carries its own code as ``exit_code`` (``cognito_passkey.client.errors``, and plain ints in
+``cognito_passkey.authenticator.errors``, which cannot import the client).
 """
 
 from __future__ import annotations
@@ -31,27 +33,8 @@ EPILOG: Final = (
 
 
 def for_exception(exc: BaseException) -> int:
-    """The exit code for ``exc``; imports error classes only when an error happened."""
-    from cognito_passkey.client import errors
-
+    """The exit code for ``exc``: its class's ``exit_code`` (after click's ``ClickException``)."""
     if isinstance(exc, KeyboardInterrupt):
         return INTERRUPTED
-    if isinstance(exc, errors.ConfigurationError):
-        return CONFIG
-    if isinstance(exc, errors.NetworkError | errors.ThrottledError):
-        return NETWORK
-    if isinstance(exc, errors.AuthenticationError | errors.TokenError):
-        return AUTH_FAILED
-    try:
-        from cognito_passkey.authenticator import errors as auth_errors
-    except ImportError:  # pragma: no cover - the package ships with the client
-        return FAILURE
-    if isinstance(exc, auth_errors.NoAuthenticatorError | auth_errors.NoCredentialsError):
-        return NO_AUTHENTICATOR
-    if isinstance(exc, auth_errors.CredentialStoreError):
-        return CONFIG
-    if isinstance(exc, auth_errors.OriginError):
-        return CONFIG
-    if isinstance(exc, auth_errors.AuthenticatorError):
-        return AUTH_FAILED
-    return FAILURE
+    code = getattr(exc, "exit_code", FAILURE)
+    return code if isinstance(code, int) else FAILURE

@@ -3,7 +3,7 @@
 ``sign_in_passkey`` and ``add_passkey`` are the WebSDK's ``signInPasskey`` and
 ``addPasskey``; ``sign_up_with_passkey`` is the guide's sign-up recipe. Around
 them: password sign-in (SRP, to bootstrap a first passkey), refresh, sign-out
-and token verification. Nothing here imports boto3 or fido2 until it is used.
+and token verification. Nothing here imports boto3, fido2 or pyjwt until it is used.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from cognito_passkey.client.errors import (
 from cognito_passkey.client.lazy_authenticator import LazyAuthenticator
 from cognito_passkey.client.passwords import generate_password
 from cognito_passkey.client.tokens import Tokens, unverified_claims
-from cognito_passkey.client.verify import TokenUse, TokenVerifier
 
 if TYPE_CHECKING:
     import boto3
     from cognito_passkey.authenticator.base import Authenticator
+    from cognito_passkey.client.verify import TokenUse, TokenVerifier
 
 CodePrompt = Callable[[str, Mapping[str, Any]], str]
 """Asked for the confirmation code: ``(username, CodeDeliveryDetails) -> code``."""
@@ -306,10 +306,11 @@ class PasskeyClient:
     ) -> dict[str, Any]:
         """The claims of a token of this app client, after checking it (JWKS cached)."""
         if self._verifier is None:
+            from cognito_passkey.client.verify import TokenVerifier  # pyjwt, on first use
+
             self._verifier = TokenVerifier(
                 user_pool_id=self.user_pool_id,
                 client_id=self.client_id,
-                region=self.region,
                 endpoint_url=self.endpoint_url,
             )
         return self._verifier.verify(token, token_use=token_use)
@@ -361,7 +362,11 @@ class PasskeyClient:
         )
 
     def _origin_for(self, rp_id: str) -> str:
-        return self.origin or f"https://{rp_id}"
+        if self.origin:
+            return self.origin
+        from cognito_passkey.authenticator.origins import default_origin  # loads fido2
+
+        return default_origin(rp_id)
 
 
 def add_note(exc: BaseException, note: str) -> None:

@@ -6,12 +6,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from cognito_passkey.client.errors import ProtocolError, TokenError
@@ -56,10 +53,6 @@ class Tokens:
         current = time.time() if now is None else now
         return self.expires_at - seconds <= current
 
-    def with_refresh_token(self, refresh_token: str | None) -> Tokens:
-        """A copy carrying ``refresh_token`` (a refresh answer has none of its own)."""
-        return replace(self, refresh_token=refresh_token)
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by the token cache and ``--output json``."""
         return {
@@ -96,15 +89,9 @@ def unverified_claims(token: str) -> dict[str, Any]:
     Only for routing decisions (which username a refresh needs, when a cached
     token expires); anything trusted goes through ``verify_token``.
     """
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise TokenError("not a JWT (expected three dot-separated parts)")
-    payload = parts[1]
+    from cognito_passkey.protocol import tokens  # pyjwt, on first use
+
     try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        claims = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise TokenError("the JWT payload is not base64url JSON") from exc
-    if not isinstance(claims, dict):
-        raise TokenError("the JWT payload is not a JSON object")
-    return claims
+        return tokens.unverified_claims(token)
+    except tokens.TokenRejected as exc:
+        raise TokenError(exc.detail) from exc

@@ -1,9 +1,15 @@
 """Challenge answers: size-capped, parsed and checked before any verifier sees them.
 
-Answers follow PROTOCOL.md section 1: the literal ``AUTH_PARAMS``, or JSON holding an
-``assertion_response`` (sign-in) or an ``attestation_response`` plus ``id_token`` (add a
-passkey). Binary fields are base64url. Every malformed input raises :class:`Rejected` with
-its own reason code; the parsed objects are python-fido2 types, ready for ``Fido2Server``.
+Answers follow docs/protocol.md, "The custom-auth dialects": the literal ``AUTH_PARAMS``, or
+JSON holding an ``assertion_response`` (sign-in) or an ``attestation_response`` plus
+``id_token`` (add a passkey). Binary fields are base64url. Every malformed input raises
+:class:`Rejected` with its own reason code; a good one becomes python-fido2's
+``AuthenticationResponse`` or ``RegistrationResponse``, built once and handed to
+``Fido2Server`` as is.
+
+The fields are read one by one rather than through ``from_dict``: python-fido2 decodes
+base64url leniently and reports any bad field as one ``ValueError``, while each malformed
+field here has its own reason code.
 """
 
 from __future__ import annotations
@@ -12,17 +18,20 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cognito_passkey.lambdas import errors
 from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.protocol import dialect
-from fido2.utils import websafe_encode
 from fido2.webauthn import (
     AttestationObject,
+    AuthenticationResponse,
+    AuthenticatorAssertionResponse,
+    AuthenticatorAttestationResponse,
     AuthenticatorData,
     CollectedClientData,
+    RegistrationResponse,
 )
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
@@ -30,59 +39,42 @@ _MAX_TRANSPORTS = 8
 _MAX_ID_BYTES = 1023  # WebAuthn: credential ids are at most 1023 bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Assertion:
     """A checked ``assertion_response``."""
 
-    credential_id: bytes
-    client_data: CollectedClientData
-    authenticator_data: AuthenticatorData
-    signature: bytes = field(repr=False)
-    user_handle: bytes | None
+    credential: AuthenticationResponse
 
-    def to_json(self) -> dict[str, Any]:
-        """AuthenticationResponseJSON, as python-fido2's server takes it."""
-        response: dict[str, Any] = {
-            "clientDataJSON": websafe_encode(self.client_data),
-            "authenticatorData": websafe_encode(self.authenticator_data),
-            "signature": websafe_encode(self.signature),
-        }
-        if self.user_handle is not None:
-            response["userHandle"] = websafe_encode(self.user_handle)
-        credential_id = websafe_encode(self.credential_id)
-        return {
-            "id": credential_id,
-            "rawId": credential_id,
-            "type": "public-key",
-            "response": response,
-            "clientExtensionResults": {},
-        }
+    @property
+    def credential_id(self) -> bytes:
+        return self.credential.raw_id
+
+    @property
+    def authenticator_data(self) -> AuthenticatorData:
+        return self.credential.response.authenticator_data
+
+    @property
+    def user_handle(self) -> bytes | None:
+        return self.credential.response.user_handle
+
+    def __repr__(self) -> str:  # the signature stays out of log lines and tracebacks
+        return f"Assertion(credential_id={self.credential_id!r})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Attestation:
     """A checked ``attestation_response`` with the ID token sent beside it."""
 
-    credential_id: bytes
-    client_data: CollectedClientData
-    attestation_object: AttestationObject
+    credential: RegistrationResponse
     transports: tuple[str, ...]
-    id_token: str = field(repr=False)  # a bearer credential: never in a log line
+    id_token: str  # a bearer credential: never in a log line
 
-    def to_json(self) -> dict[str, Any]:
-        """RegistrationResponseJSON, as python-fido2's server takes it."""
-        credential_id = websafe_encode(self.credential_id)
-        return {
-            "id": credential_id,
-            "rawId": credential_id,
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": websafe_encode(self.client_data),
-                "attestationObject": websafe_encode(self.attestation_object),
-                "transports": list(self.transports),
-            },
-            "clientExtensionResults": {},
-        }
+    @property
+    def credential_id(self) -> bytes:
+        return self.credential.raw_id
+
+    def __repr__(self) -> str:
+        return f"Attestation(credential_id={self.credential_id!r}, transports={self.transports!r})"
 
 
 Answer = str | Assertion | Attestation
@@ -152,7 +144,17 @@ def _assertion(value: Any) -> Assertion:
         raise Rejected(errors.BAD_ANSWER, "signature is empty")
     handle = response.get("userHandle")
     user_handle = None if handle in (None, "") else b64url_decode(handle, "userHandle")
-    return Assertion(credential_id, client_data, authenticator_data, signature, user_handle)
+    return Assertion(
+        AuthenticationResponse(
+            raw_id=credential_id,
+            response=AuthenticatorAssertionResponse(
+                client_data=client_data,
+                authenticator_data=authenticator_data,
+                signature=signature,
+                user_handle=user_handle,
+            ),
+        )
+    )
 
 
 def _transports(value: Any) -> tuple[str, ...]:
@@ -185,7 +187,14 @@ def _attestation(value: Any, id_token: Any) -> Attestation:
     transports = _transports(response.get("transports", credential.get("transports")))
     if not isinstance(id_token, str) or not id_token:
         raise Rejected(errors.TOKEN_MISSING, "the answer carries no id_token")
-    return Attestation(credential_id, client_data, attestation_object, transports, id_token)
+    credential_response = AuthenticatorAttestationResponse(
+        client_data=client_data, attestation_object=attestation_object
+    )
+    return Attestation(
+        RegistrationResponse(raw_id=credential_id, response=credential_response),
+        transports,
+        id_token,
+    )
 
 
 def parse_answer(raw: Any) -> Answer:

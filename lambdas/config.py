@@ -7,18 +7,14 @@ setting raises :class:`ConfigError`; the triggers then fail the sign-in closed.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
 from urllib.parse import urlsplit
 
 from cognito_passkey.lambdas.errors import ConfigError
+from cognito_passkey.protocol import backends, pools
 
-BACKEND_LOGINID: Final = "loginid"
-BACKEND_SELFHOSTED: Final = "selfhosted"
 _USER_VERIFICATION = ("required", "preferred", "discouraged")
-_POOL_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$")
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -88,10 +84,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     backend = env.get("PASSKEY_BACKEND", "").strip().lower()
     fast = _flag(env.get("PASSKEY_FAST_SIGNIN"), name="PASSKEY_FAST_SIGNIN", default=True)
     pool_id = env.get("PASSKEY_USER_POOL_ID", "").strip()
-    if pool_id and not _POOL_ID.match(pool_id):
+    if pool_id and not pools.is_user_pool_id(pool_id):
         raise ConfigError("PASSKEY_USER_POOL_ID is not a user pool id")
     client_ids = _csv(env.get("PASSKEY_CLIENT_IDS"))
-    if backend == BACKEND_LOGINID:
+    if backend == backends.LOGINID:
         base_url = _check_base_url(_required(env, "LOGINID_BASE_URL"))
         api_key_id = env.get("LOGINID_API_KEY_ID", "").strip()
         secret_name = env.get("LOGINID_SECRET_NAME", "").strip()
@@ -108,7 +104,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             user_pool_id=pool_id,
             client_ids=client_ids,
         )
-    if backend == BACKEND_SELFHOSTED:
+    if backend == backends.SELFHOSTED:
         uv = env.get("PASSKEY_USER_VERIFICATION", "").strip().lower() or "preferred"
         if uv not in _USER_VERIFICATION:
             raise ConfigError(
@@ -139,15 +135,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 
 def jwks_url(user_pool_id: str, env: Mapping[str, str] | None = None) -> str:
-    """Where the pool's signing keys are: AWS, or the local endpoint when one is set."""
+    """Where the pool's signing keys are: on the local endpoint when the environment names
+    one (``AWS_ENDPOINT_URL_COGNITO_IDP``, else ``AWS_ENDPOINT_URL``, as boto3 reads them),
+    else on AWS."""
     env = os.environ if env is None else env
     endpoint = env.get("AWS_ENDPOINT_URL_COGNITO_IDP") or env.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        return f"{endpoint.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
-    return f"{pool_issuer(user_pool_id)}/.well-known/jwks.json"
-
-
-def pool_issuer(user_pool_id: str) -> str:
-    """The ``iss`` claim of the pool's tokens (always the AWS form)."""
-    region = user_pool_id.split("_", 1)[0]
-    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+    return pools.jwks_url(user_pool_id, endpoint_url=endpoint)

@@ -63,16 +63,10 @@ CREDENTIAL_EXISTS: Final = "credential_exists"
 DECOY: Final = "decoy_challenge"
 NO_PASSKEY: Final = "no_passkey"
 
-# ID and access tokens.
+# ID and access tokens: this one for a token that is not there at all; every other token
+# refusal carries its code from cognito_passkey.protocol.tokens (``TokenRejected.reason``).
+# They are not re-exported here: that module pulls in PyJWT, which Define never needs.
 TOKEN_MISSING: Final = "token_missing"  # noqa: S105 (a reason code)
-TOKEN_MALFORMED: Final = "token_malformed"  # noqa: S105 (a reason code)
-TOKEN_SIGNATURE: Final = "token_signature"  # noqa: S105 (a reason code)
-TOKEN_EXPIRED: Final = "token_expired"  # noqa: S105 (a reason code)
-TOKEN_ISSUER: Final = "token_issuer"  # noqa: S105 (a reason code)
-TOKEN_AUDIENCE: Final = "token_audience"  # noqa: S105 (a reason code)
-TOKEN_USE: Final = "token_use"  # noqa: S105 (a reason code)
-TOKEN_USER: Final = "token_user"  # noqa: S105 (a reason code)
-JWKS_UNAVAILABLE: Final = "jwks_unavailable"
 
 # Backend.
 BACKEND_ERROR: Final = "backend_error"

@@ -1,26 +1,22 @@
-"""Cognito trigger events, checked before anything trusts them.
+"""Cognito trigger events (docs/protocol.md, "The trigger events"), checked before anything
+trusts them.
 
-The powertools data classes give typed access; they do not check types, so every field a
-decision rests on is checked here (a ``challengeResult`` of ``"false"`` must not count as
-true). A malformed event raises ``Rejected(BAD_EVENT)`` and the trigger fails closed.
+Read straight from the event dict into checked dataclasses: powertools' trigger event classes
+would give typed access but check no type (a ``challengeResult`` of ``"false"`` must not count
+as true), so every field a decision rests on is checked here. A malformed event raises
+``Rejected(BAD_EVENT)`` and the trigger fails closed.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
-    CreateAuthChallengeTriggerEvent,
-    DefineAuthChallengeTriggerEvent,
-    VerifyAuthChallengeResponseTriggerEvent,
-)
 from cognito_passkey.lambdas import errors
 from cognito_passkey.lambdas.errors import Rejected
+from cognito_passkey.protocol import dialect, pools
 
-_POOL_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]{1,64}$")
 MAX_USERNAME = 256
 
 
@@ -61,14 +57,14 @@ def _str_map(value: Any, name: str) -> dict[str, str]:
     return dict(value)
 
 
-def _context(event: Any) -> TriggerContext:
+def _context(event: Any) -> tuple[TriggerContext, dict[str, Any]]:
     if not isinstance(event, dict):
         raise _bad("event is not an object")
     request = event.get("request")
     if not isinstance(request, dict):
         raise _bad("request is not an object")
     pool_id = event.get("userPoolId")
-    if not isinstance(pool_id, str) or not _POOL_ID.match(pool_id):
+    if not isinstance(pool_id, str) or not pools.is_user_pool_id(pool_id):
         raise _bad("userPoolId is malformed")
     user_name = event.get("userName")
     if not isinstance(user_name, str) or not 0 < len(user_name) <= MAX_USERNAME:
@@ -82,7 +78,7 @@ def _context(event: Any) -> TriggerContext:
         raise _bad("userNotFound is not a boolean")
     if not isinstance(event.get("response", {}), dict):
         raise _bad("response is not an object")
-    return TriggerContext(
+    context = TriggerContext(
         user_pool_id=pool_id,
         user_name=user_name,
         client_id=client_id,
@@ -90,6 +86,7 @@ def _context(event: Any) -> TriggerContext:
         client_metadata=_str_map(request.get("clientMetadata"), "clientMetadata"),
         user_attributes=_str_map(request.get("userAttributes"), "userAttributes"),
     )
+    return context, request
 
 
 def _session(raw: Any) -> list[ChallengeResult]:
@@ -113,19 +110,16 @@ def _session(raw: Any) -> list[ChallengeResult]:
 
 def parse_define(event: Any) -> tuple[TriggerContext, list[ChallengeResult]]:
     """Check a DefineAuthChallenge event; returns the context and the earlier rounds."""
-    context = _context(event)
-    typed = DefineAuthChallengeTriggerEvent(event)
-    return context, _session(typed.request.get("session"))
+    context, request = _context(event)
+    return context, _session(request.get("session"))
 
 
 def parse_create(event: Any) -> tuple[TriggerContext, list[ChallengeResult]]:
     """Check a CreateAuthChallenge event; returns the context and the earlier rounds."""
-    context = _context(event)
-    typed = CreateAuthChallengeTriggerEvent(event)
-    name = typed.request.get("challengeName")
-    if name != "CUSTOM_CHALLENGE":
-        raise _bad("challengeName is not CUSTOM_CHALLENGE")
-    return context, _session(typed.request.get("session"))
+    context, request = _context(event)
+    if request.get("challengeName") != dialect.CUSTOM_CHALLENGE:
+        raise _bad(f"challengeName is not {dialect.CUSTOM_CHALLENGE}")
+    return context, _session(request.get("session"))
 
 
 def parse_verify(event: Any) -> tuple[TriggerContext, dict[str, str], Any]:
@@ -134,12 +128,9 @@ def parse_verify(event: Any) -> tuple[TriggerContext, dict[str, str], Any]:
     Returns the context, the private challenge parameters and the raw answer (its type
     is checked by the answer parser, so that a wrong type gets its own reason code).
     """
-    context = _context(event)
-    typed = VerifyAuthChallengeResponseTriggerEvent(event)
-    private = _str_map(
-        typed.request.get("privateChallengeParameters"), "privateChallengeParameters"
-    )
-    return context, private, typed.request.get("challengeAnswer")
+    context, request = _context(event)
+    private = _str_map(request.get("privateChallengeParameters"), "privateChallengeParameters")
+    return context, private, request.get("challengeAnswer")
 
 
 def set_response(event: Any, values: Mapping[str, Any]) -> dict[str, Any]:

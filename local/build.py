@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from cognito_passkey.authenticator._files import write_atomically
+
 DISTRIBUTION = "cognito-passkey"
 LAMBDA_EXTRA = "lambda"
 DEFAULT_PYTHON_VERSION = "3.13"
@@ -168,15 +170,7 @@ def _deterministic_zip(entries: Iterable[tuple[str, Path]]) -> bytes:
 def _write_atomically(data: bytes, path: Path) -> None:
     """Write ``data`` to ``path`` through a temporary file, so readers never see half a zip."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # build outputs hold no secrets
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data, mode=0o644)  # build outputs hold no secrets
 
 
 def _files_under(root: Path, skip: frozenset[str]) -> Iterator[Path]:

@@ -20,7 +20,6 @@ from cognito_passkey.local.defaults import (
     BACKEND_SELFHOSTED,
     CHALLENGE_TTL_RANGE,
     DEFAULT_CHALLENGE_TTL_SECONDS,
-    DEFAULT_ORIGIN,
     DEFAULT_PROFILE,
     DEFAULT_RP_ID,
     ENV_STATE_DIR,
@@ -117,7 +116,7 @@ def local() -> None:
     "--origin",
     "origins",
     multiple=True,
-    help=f"Allowed origin; repeat for several (default {DEFAULT_ORIGIN}).",
+    help="Allowed origin; repeat for several (default https://<rp-id>).",
 )
 @click.option(
     "--user-verification",
@@ -162,6 +161,7 @@ def up(
     """Start the local AWS (once) and deploy the stack; write the client profile."""
     if (loginid_base_url is None) != (loginid_private_key_file is None):
         raise click.UsageError("--loginid-base-url and --loginid-private-key-file go together")
+    from cognito_passkey.authenticator.origins import default_origin
     from cognito_passkey.local.deploy import DeploySpec
 
     with _reported():
@@ -169,8 +169,7 @@ def up(
             backend=BACKEND_LOGINID if loginid_base_url else BACKEND_SELFHOSTED,
             stack_name=stack_name,
             rp_id=rp_id,
-            origins=origins
-            or ((DEFAULT_ORIGIN,) if rp_id == DEFAULT_RP_ID else (f"https://{rp_id}",)),
+            origins=origins or (default_origin(rp_id),),
             user_verification=user_verification,
             fast_signin=not no_fast_signin,
             challenge_ttl_seconds=challenge_ttl_seconds,

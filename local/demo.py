@@ -259,7 +259,7 @@ def run_demo(
 def _software_authenticator(path: Path, origin: str) -> Authenticator:
     """The software authenticator on the store file ``path`` (made 0600 on first write)."""
     from cognito_passkey.authenticator import SoftAuthenticator
-    from cognito_passkey.client._files import ensure_private_dir
+    from cognito_passkey.authenticator._files import ensure_private_dir
 
     if not path.parent.is_dir():
         ensure_private_dir(path.parent)

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from cognito_passkey.client._files import ensure_private_dir, write_private
+from cognito_passkey.authenticator._files import ensure_private_dir, write_private
 from cognito_passkey.local import deploy as deploying
 from cognito_passkey.local import runtime, server
 from cognito_passkey.local.defaults import (

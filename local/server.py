@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from cognito_passkey.client._files import ensure_private_dir, write_private
+from cognito_passkey.authenticator._files import ensure_private_dir, write_private
 from cognito_passkey.local.errors import LocalAwsError
 from cognito_passkey.local.runtime import MINISTACK_VERSION, ServerRuntime
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+REGION: Final = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+"""``eu-west-1``: two letters, one or more words, one digit."""
 USER_POOL_ID: Final = re.compile(r"^(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]{1,64}$")
 """``eu-west-1_AbC123``: a region, an underscore, up to 64 letters and digits."""
 

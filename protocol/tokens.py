@@ -122,6 +122,10 @@ class CognitoTokenVerifier:
             raise TokenRejected(
                 SIGNATURE, f"the token's key id {kid!r} is not in the pool's JWKS"
             ) from exc
+        except ValueError as exc:  # pyjwt lets a body that is not JSON through as it is
+            raise TokenRejected(
+                SIGNATURE, f"the pool's JWKS at {self.jwks.uri} is not JSON"
+            ) from exc
         options: jwt.types.Options = {
             "require": ["exp", "iat", "iss"],  # a missing token_use is a USE refusal
             "verify_aud": False,  # checked after token_use, so each mistake has its own reason

@@ -1,23 +1,19 @@
 """Suite-wide pytest settings; each area keeps its own fixtures in its own conftest.
 
 The local AWS fixtures (one ministack per session, started on first use) live in the
-``stack_fixtures`` plugin beside this file, so every suite shares the same server.
+``stack_fixtures`` plugin beside this file, so every suite shares the same server. The folders
+whose helper modules tests import by bare name are on ``pythonpath`` (pyproject.toml).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-_TESTS = str(Path(__file__).resolve().parent)
-if _TESTS not in sys.path:  # importlib mode puts no test folder on sys.path by itself
-    sys.path.insert(0, _TESTS)
 
 pytest_plugins = ["stack_fixtures"]
 
@@ -25,9 +21,22 @@ settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("dev", max_examples=50, deadline=None)
-settings.load_profile("ci")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+SERVER_FIXTURES = frozenset({"local_aws"})
+"""Fixtures that start the local AWS: a test that uses one, directly or through another
+fixture, is end-to-end. The LoginID-compatible test server is not among them: it runs inside
+the test process on loopback, as the client tests' fake endpoints do."""
 
 _scratch: str | None = None
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the local AWS ``e2e``, so ``-m "not e2e"`` runs offline."""
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,4 +1,5 @@
-"""A LoginID-compatible ``/fido2/v2`` server on 127.0.0.1 for tests (PROTOCOL.md section 3).
+"""A LoginID-compatible ``/fido2/v2`` server on 127.0.0.1 for tests (docs/protocol.md,
+"LoginID's API").
 
 It implements exactly the documented surface and nothing looser: backend calls must carry
 a service token (an ES256 JWT signed with the tenant key: ``iss`` loginid.io, ``aud`` the

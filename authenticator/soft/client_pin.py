@@ -19,7 +19,7 @@ from typing import Any, Final
 from .config import AuthenticatorConfig, UserCheck, UserRequest
 from .ctap_params import ERR, fail, optional, required
 from .device_state import MAX_PIN_RETRIES, MAX_UV_RETRIES, DeviceState, PinState
-from .pin_protocol import PROTOCOLS, AuthenticatorPinProtocol
+from .pin_protocol import AuthenticatorPinProtocol, new_protocols
 from .presence import perform_builtin_uv
 from .store import CredentialStore
 
@@ -71,7 +71,7 @@ class PinUvAuth:
         self._config = config
         self._user_verification = user_verification
         self._clock = clock
-        self._protocols = {version: cls() for version, cls in PROTOCOLS.items()}
+        self._protocols = new_protocols()
         self._token: _Token | None = None
         self._consecutive_failures = 0
 
@@ -105,7 +105,7 @@ class PinUvAuth:
         token = self._token
         if (
             token is None
-            or token.protocol != protocol.VERSION
+            or token.protocol != protocol.version
             or self._clock() > token.expires_at
             or not protocol.verify(token.value, client_data_hash, pin_uv_auth_param)
             or not token.permissions & permission
@@ -246,7 +246,7 @@ class PinUvAuth:
         self, protocol: AuthenticatorPinProtocol, shared: bytes, pin_hash_enc: bytes
     ) -> None:
         """Spend one retry, compare the PIN hash, and restore the retries when it matches."""
-        expected_length = 16 if protocol.VERSION == 1 else 32
+        expected_length = 16 if protocol.version == 1 else 32
         if len(pin_hash_enc) != expected_length:
             raise fail(ERR.INVALID_PARAMETER)
         state = self._store.update_device_state(
@@ -274,7 +274,7 @@ class PinUvAuth:
         value = os.urandom(32)
         self._token = _Token(
             value=value,
-            protocol=protocol.VERSION,
+            protocol=protocol.version,
             permissions=permissions,
             rp_id=rp_id,
             expires_at=self._clock() + self._config.token_lifetime,
@@ -303,7 +303,7 @@ def _decrypt_new_pin(
     protocol: AuthenticatorPinProtocol, shared: bytes, new_pin_enc: bytes
 ) -> bytes:
     """LEFT(SHA-256(new PIN), 16), after the PIN policy checks."""
-    expected_length = _PADDED_PIN_LENGTH + (16 if protocol.VERSION == 2 else 0)
+    expected_length = _PADDED_PIN_LENGTH + (16 if protocol.version == 2 else 0)
     if len(new_pin_enc) != expected_length:
         raise fail(ERR.INVALID_PARAMETER)
     pin = protocol.decrypt(shared, new_pin_enc).rstrip(b"\0")

@@ -79,10 +79,6 @@ class AuthenticatorConfig:
         """A key with a PIN and no built-in verification (a typical USB key)."""
         return replace(cls(builtin_uv=False, client_pin=True), **changes)
 
-    @property
-    def aaguid_object(self) -> Aaguid:
-        return Aaguid(bytes(self.aaguid))
-
 
 __all__ = [
     "ALG_EDDSA",

@@ -33,6 +33,7 @@ from .ctap_params import (
     required,
 )
 from .keys import sign
+from .pin_protocol import VERSIONS as PIN_PROTOCOL_VERSIONS
 from .presence import KeepAlive, collect_presence, perform_builtin_uv
 from .store import CredentialStore
 
@@ -153,7 +154,7 @@ class CtapAuthenticator:
             3: bytes(config.aaguid),
             4: options,
             5: MAX_MSG_SIZE,
-            6: [2, 1],
+            6: list(PIN_PROTOCOL_VERSIONS),
             7: config.max_creds_in_list,
             8: MAX_CREDENTIAL_ID_LENGTH,
             9: ["usb"],

@@ -10,11 +10,11 @@ from typing import Final, TypeAlias
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from fido2.cose import CoseKey
+from fido2.cose import ES256, RS256, CoseKey, EdDSA
 
-ALG_ES256: Final = -7
-ALG_EDDSA: Final = -8
-ALG_RS256: Final = -257
+ALG_ES256: Final = ES256.ALGORITHM
+ALG_EDDSA: Final = EdDSA.ALGORITHM
+ALG_RS256: Final = RS256.ALGORITHM
 
 SUPPORTED_ALGORITHMS: Final = (ALG_ES256, ALG_EDDSA, ALG_RS256)
 """COSE algorithm identifiers this authenticator can create credentials for."""
@@ -67,20 +67,9 @@ def sign(key: PrivateKey, message: bytes) -> bytes:
 def cose_public_key(key: PrivateKey) -> CoseKey:
     """The public half in COSE form (RFC 9053), as it goes into attested credential data."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
-        numbers = key.public_key().public_numbers()
-        x, y = _int_bytes(numbers.x, 32), _int_bytes(numbers.y, 32)
-        return CoseKey.parse({1: 2, 3: ALG_ES256, -1: 1, -2: x, -3: y})
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        raw = key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        return CoseKey.parse({1: 1, 3: ALG_EDDSA, -1: 6, -2: raw})
-    rsa_numbers = key.public_key().public_numbers()
-    return CoseKey.parse(
-        {1: 3, 3: ALG_RS256, -1: _int_bytes(rsa_numbers.n), -2: _int_bytes(rsa_numbers.e)}
-    )
-
-
-def _int_bytes(value: int, length: int | None = None) -> bytes:
-    """Big-endian, minimal length unless ``length`` is given."""
-    return value.to_bytes(length or max(1, (value.bit_length() + 7) // 8), "big")
+        algorithm = ALG_ES256
+    elif isinstance(key, ed25519.Ed25519PrivateKey):
+        algorithm = ALG_EDDSA
+    else:
+        algorithm = ALG_RS256
+    return CoseKey.for_alg(algorithm).from_cryptography_key(key.public_key())

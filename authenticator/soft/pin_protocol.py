@@ -1,37 +1,35 @@
 """PIN/UV auth protocols 1 and 2, authenticator side (CTAP 2.1 section 6.5.6/6.5.7).
 
-The platform side lives in ``fido2.ctap2.pin``; this is its mirror image: the
-authenticator owns a P-256 key agreement key, derives the shared secret from
-the platform's ephemeral key, and decrypts/verifies what the platform sends.
+The maths (KDF, AES-CBC, HMAC) is python-fido2's own ``PinProtocolV1/V2``, the
+platform side; what fido2 lacks is the authenticator's half kept here: a P-256
+key agreement key that it regenerates, decapsulating the platform's ephemeral
+key, and checking what the platform sends before trusting it.
 """
 
 from __future__ import annotations
 
-import abc
-import hashlib
 import hmac
-import os
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, Final
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from fido2.ctap2.pin import PinProtocol, PinProtocolV1, PinProtocolV2
 
 _COSE_KTY = 1
 _COSE_ALG = 3
 _COSE_CRV = -1
 _COSE_X = -2
 _COSE_Y = -3
+_ECDH_ES_HKDF_256 = -25  # what CTAP puts in the key agreement key (not the algorithm used)
 
 
-class AuthenticatorPinProtocol(abc.ABC):
-    """One PIN/UV auth protocol: key agreement, encryption and MACs."""
+class AuthenticatorPinProtocol:
+    """One PIN/UV auth protocol as the authenticator runs it."""
 
-    VERSION: ClassVar[int]
-
-    def __init__(self) -> None:
+    def __init__(self, maths: PinProtocolV1) -> None:
+        self._maths = maths
+        self._cipher: PinProtocol = maths  # fido2 types encrypt/decrypt/authenticate here
+        self.version: int = maths.VERSION
         self._key = ec.generate_private_key(ec.SECP256R1())
 
     def regenerate(self) -> None:
@@ -43,7 +41,7 @@ class AuthenticatorPinProtocol(abc.ABC):
         numbers = self._key.public_key().public_numbers()
         return {
             _COSE_KTY: 2,
-            _COSE_ALG: -25,
+            _COSE_ALG: _ECDH_ES_HKDF_256,
             _COSE_CRV: 1,
             _COSE_X: numbers.x.to_bytes(32, "big"),
             _COSE_Y: numbers.y.to_bytes(32, "big"),
@@ -65,85 +63,34 @@ class AuthenticatorPinProtocol(abc.ABC):
         public_key = ec.EllipticCurvePublicNumbers(
             int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
         ).public_key()
-        return self.kdf(self._key.exchange(ec.ECDH(), public_key))
+        return self._maths.kdf(self._key.exchange(ec.ECDH(), public_key))
 
-    @abc.abstractmethod
-    def kdf(self, z: bytes) -> bytes: ...
+    def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
+        return self._cipher.encrypt(key, plaintext)
 
-    @abc.abstractmethod
-    def encrypt(self, key: bytes, plaintext: bytes) -> bytes: ...
-
-    @abc.abstractmethod
     def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
-        """ValueError when the ciphertext length is wrong."""
+        """ValueError when the ciphertext length is wrong.
 
-    @abc.abstractmethod
-    def authenticate(self, key: bytes, message: bytes) -> bytes: ...
+        fido2 decrypts only what an authenticator sent, so it leaves this check to us.
+        """
+        iv_length = 16 if self.version == 2 else 0
+        if len(ciphertext) <= iv_length or len(ciphertext) % 16:
+            raise ValueError("ciphertext too short or not a multiple of 16")
+        return self._cipher.decrypt(key, ciphertext)
+
+    def authenticate(self, key: bytes, message: bytes) -> bytes:
+        return self._cipher.authenticate(key, message)
 
     def verify(self, key: bytes, message: bytes, signature: bytes) -> bool:
         """Constant-time check of a pinUvAuthParam."""
         return hmac.compare_digest(self.authenticate(key, message), signature)
 
 
-def _aes_cbc(key: bytes, iv: bytes) -> Cipher[modes.CBC]:
-    return Cipher(algorithms.AES(key), modes.CBC(iv))
+_SUPPORTED = (PinProtocolV2, PinProtocolV1)
+VERSIONS: Final = tuple(protocol.VERSION for protocol in _SUPPORTED)
+"""The PIN/UV protocol versions offered in getInfo, most preferred first."""
 
 
-def _hmac_sha256(key: bytes, message: bytes) -> bytes:
-    return hmac.new(key, message, hashlib.sha256).digest()
-
-
-class PinProtocolOne(AuthenticatorPinProtocol):
-    """Protocol 1: SHA-256 KDF, AES-256-CBC with a zero IV, HMAC truncated to 16 bytes."""
-
-    VERSION = 1
-
-    def kdf(self, z: bytes) -> bytes:
-        return hashlib.sha256(z).digest()
-
-    def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
-        encryptor = _aes_cbc(key, bytes(16)).encryptor()
-        return encryptor.update(plaintext) + encryptor.finalize()
-
-    def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
-        if not ciphertext or len(ciphertext) % 16:
-            raise ValueError("ciphertext length is not a multiple of 16")
-        decryptor = _aes_cbc(key, bytes(16)).decryptor()
-        return decryptor.update(ciphertext) + decryptor.finalize()
-
-    def authenticate(self, key: bytes, message: bytes) -> bytes:
-        return _hmac_sha256(key, message)[:16]
-
-
-class PinProtocolTwo(AuthenticatorPinProtocol):
-    """Protocol 2: HKDF-SHA-256 into an HMAC key and an AES key, random IVs, full HMAC."""
-
-    VERSION = 2
-
-    def kdf(self, z: bytes) -> bytes:
-        def hkdf(info: bytes) -> bytes:
-            return HKDF(algorithm=hashes.SHA256(), length=32, salt=bytes(32), info=info).derive(z)
-
-        return hkdf(b"CTAP2 HMAC key") + hkdf(b"CTAP2 AES key")
-
-    def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
-        iv = os.urandom(16)
-        encryptor = _aes_cbc(key[32:], iv).encryptor()
-        return iv + encryptor.update(plaintext) + encryptor.finalize()
-
-    def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
-        if len(ciphertext) < 32 or len(ciphertext) % 16:
-            raise ValueError("ciphertext too short or not a multiple of 16")
-        iv, body = ciphertext[:16], ciphertext[16:]
-        decryptor = _aes_cbc(key[32:], iv).decryptor()
-        return decryptor.update(body) + decryptor.finalize()
-
-    def authenticate(self, key: bytes, message: bytes) -> bytes:
-        # Shared secrets are 64 bytes (HMAC key first); tokens are 32 bytes.
-        return _hmac_sha256(key[:32], message)
-
-
-PROTOCOLS: dict[int, type[AuthenticatorPinProtocol]] = {
-    PinProtocolTwo.VERSION: PinProtocolTwo,
-    PinProtocolOne.VERSION: PinProtocolOne,
-}
+def new_protocols() -> dict[int, AuthenticatorPinProtocol]:
+    """One authenticator-side protocol per supported version, each with its own key."""
+    return {protocol.VERSION: AuthenticatorPinProtocol(protocol()) for protocol in _SUPPORTED}

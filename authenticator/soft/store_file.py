@@ -24,13 +24,13 @@ import errno
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
 from filelock import FileLock, Timeout
 
+from .._files import ensure_private_dir, write_private
 from ..errors import (
     CredentialStoreError,
     StoreCorruptedError,
@@ -92,7 +92,7 @@ class FileCredentialStore(CredentialStore):
             return self._load()
 
     def _update(self, change: Callable[[StoreContents], T]) -> T:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_dir(self.path.parent)
         with self._locked():
             contents = self._load()
             result = change(contents)
@@ -220,41 +220,10 @@ class FileCredentialStore(CredentialStore):
             document["kdf"] = params.to_json()
             plaintext = json.dumps(payload, separators=(",", ":")).encode("utf-8")
             document["encrypted"] = encrypt(key, plaintext, _associated_data(document))
-        self._write_atomically((json.dumps(document, indent=1) + "\n").encode("utf-8"))
-
-    def _write_atomically(self, data: bytes) -> None:
-        directory = self.path.parent
-        fd, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                if hasattr(os, "fchmod"):  # mkstemp gives 0600 & ~umask; make it exactly 0600
-                    os.fchmod(f.fileno(), 0o600)
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp_name, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp_name)
-            raise
-        _fsync_directory(directory)
+        write_private(self.path, (json.dumps(document, indent=1) + "\n").encode("utf-8"))
 
 
 def _associated_data(document: dict[str, Any]) -> bytes:
     """The header fields the ciphertext is bound to."""
     header = {k: document.get(k) for k in ("format", "version", "kdf")}
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -9,14 +9,13 @@ only on success and raise :class:`~cognito_passkey.lambdas.errors.Rejected` othe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cognito_passkey.lambdas import errors
 from cognito_passkey.lambdas.answers import Assertion, Attestation
 from cognito_passkey.lambdas.errors import Rejected
-
-MAX_PASSKEY_NAME = 64
+from cognito_passkey.protocol.management import MAX_PASSKEY_NAME, Passkey
 
 
 @dataclass(frozen=True)
@@ -35,30 +34,6 @@ class RegistrationRequest:
     display_name: str
     timeout_ms: int | None = None
     require_resident_key: bool = False
-
-
-@dataclass(frozen=True)
-class Passkey:
-    """A registered passkey as the management API shows it."""
-
-    id: str
-    name: str
-    created_at: str
-    last_used_at: str | None
-    sign_count: int
-    aaguid: str
-    transports: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "created_at": self.created_at,
-            "last_used_at": self.last_used_at,
-            "sign_count": self.sign_count,
-            "aaguid": self.aaguid,
-            "transports": list(self.transports),
-        }
 
 
 class PasskeyBackend(Protocol):
@@ -100,7 +75,7 @@ class PasskeyBackend(Protocol):
 
 
 def check_passkey_name(name: Any) -> str:
-    """A passkey name: 1 to 64 printable characters."""
+    """A passkey name: 1 to ``MAX_PASSKEY_NAME`` printable characters, stripped."""
     if (
         not isinstance(name, str)
         or not 0 < len(name.strip()) <= MAX_PASSKEY_NAME

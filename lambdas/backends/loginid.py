@@ -1,4 +1,4 @@
-"""The LoginID backend: PROTOCOL.md section 3 (``/fido2/v2``) over HTTPS.
+"""The LoginID backend: docs/protocol.md, "LoginID's API" (``/fido2/v2``), over HTTPS.
 
 Backend calls carry a service token (an ES256 JWT signed with the tenant key kept in
 Secrets Manager) or, for newer tenants, ``Basic base64url("<api key id>:")``. The key and
@@ -22,7 +22,6 @@ from cognito_passkey.lambdas import decoys, errors
 from cognito_passkey.lambdas.answers import Assertion, Attestation
 from cognito_passkey.lambdas.backends.base import (
     Ceremony,
-    Passkey,
     RegistrationRequest,
     check_passkey_name,
 )
@@ -35,6 +34,8 @@ from cognito_passkey.lambdas.backends.service_token import (
 from cognito_passkey.lambdas.config import Settings
 from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.lambdas.log import log_rejection, logger
+from cognito_passkey.protocol import backends, tokens
+from cognito_passkey.protocol.management import Passkey
 
 _GRANTS_REGISTER = ["passkey:read", "passkey:write", "reg:write"]
 _GRANTS_READ = ["passkey:read"]
@@ -45,7 +46,7 @@ _DECOY_STATE = json.dumps({"v": 1, "decoy": True}, separators=(",", ":"))
 class LoginIdBackend:
     """Passkeys kept by LoginID; this Lambda only relays ceremonies and checks results."""
 
-    name = "loginid"
+    name = backends.LOGINID
 
     def __init__(
         self,
@@ -123,9 +124,9 @@ class LoginIdBackend:
         except jwt.PyJWTError as exc:
             raise Rejected(errors.BACKEND_ERROR, "the jwtAccess is not a JWT") from exc
         if claims.get("username") != username:
-            raise Rejected(errors.TOKEN_USER, "LoginID vouched for another user")
+            raise Rejected(tokens.USER, "LoginID vouched for another user")
         if "aud" in claims and claims["aud"] != self.app_id:
-            raise Rejected(errors.TOKEN_AUDIENCE, "the jwtAccess is for another app")
+            raise Rejected(tokens.AUDIENCE, "the jwtAccess is for another app")
 
     def decoy_key(self) -> bytes:
         """Per-deployment decoy key, derived from the tenant credential (never stored)."""
@@ -221,11 +222,11 @@ class LoginIdBackend:
 
     def complete_authentication(self, username: str, state: str, assertion: Assertion) -> None:
         session = self._session(state)
-        response = assertion.to_json()["response"]
+        response = assertion.credential.response  # its JSON view: base64url text
         result: dict[str, Any] = {
             "authenticatorData": response["authenticatorData"],
             "clientDataJSON": response["clientDataJSON"],
-            "credentialId": assertion.to_json()["id"],
+            "credentialId": assertion.credential.id,
             "signature": response["signature"],
         }
         if "userHandle" in response:
@@ -257,11 +258,11 @@ class LoginIdBackend:
 
     def complete_registration(self, username: str, state: str, attestation: Attestation) -> None:
         session = self._session(state)
-        credential = attestation.to_json()
+        response = attestation.credential.response  # its JSON view: base64url text
         creation: dict[str, Any] = {
-            "attestationObject": credential["response"]["attestationObject"],
-            "clientDataJSON": credential["response"]["clientDataJSON"],
-            "credentialId": credential["id"],
+            "attestationObject": response["attestationObject"],
+            "clientDataJSON": response["clientDataJSON"],
+            "credentialId": attestation.credential.id,
         }
         if attestation.transports:
             creation["transports"] = list(attestation.transports)
@@ -348,7 +349,7 @@ def _passkey(item: dict[str, Any]) -> Passkey:
         last_used_at=text("lastUsedAt", "last_used_at") or None,
         sign_count=count if isinstance(count, int) else 0,
         aaguid=text("aaguid"),
-        transports=[t for t in transports if isinstance(t, str)]
+        transports=tuple(t for t in transports if isinstance(t, str))
         if isinstance(transports, list)
-        else [],
+        else (),
     )

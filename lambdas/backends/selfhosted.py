@@ -19,7 +19,6 @@ from cognito_passkey.lambdas import decoys, errors
 from cognito_passkey.lambdas.answers import Assertion, Attestation, b64url_decode
 from cognito_passkey.lambdas.backends.base import (
     Ceremony,
-    Passkey,
     RegistrationRequest,
     check_passkey_name,
     options_json,
@@ -33,6 +32,8 @@ from cognito_passkey.lambdas.backends.store import (
 from cognito_passkey.lambdas.config import Settings
 from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.lambdas.log import logger
+from cognito_passkey.protocol import backends
+from cognito_passkey.protocol.management import Passkey
 from fido2.server import Fido2Server
 from fido2.utils import websafe_encode
 from fido2.webauthn import (
@@ -79,7 +80,7 @@ def _now_iso() -> str:
 class SelfHostedBackend:
     """Passkeys verified with python-fido2 and kept in a DynamoDB table."""
 
-    name = "selfhosted"
+    name = backends.SELFHOSTED
 
     def __init__(self, settings: Settings, store: PasskeyStore | None = None) -> None:
         self.settings = settings
@@ -165,7 +166,7 @@ class SelfHostedBackend:
             self.server.authenticate_complete(
                 self._fido2_state(record),
                 [AttestedCredentialData(c.credential_data) for c in stored],
-                assertion.to_json(),
+                assertion.credential,
             )
         except Exception as exc:  # python-fido2 reports every failed check as an exception
             raise _fido2_rejection(exc) from exc
@@ -227,7 +228,7 @@ class SelfHostedBackend:
             raise Rejected(errors.DECOY, "the challenge was a decoy")
         try:
             auth_data = self.server.register_complete(
-                self._fido2_state(record), attestation.to_json()
+                self._fido2_state(record), attestation.credential
             )
         except Exception as exc:  # python-fido2 reports every failed check as an exception
             raise _fido2_rejection(exc) from exc
@@ -283,5 +284,5 @@ def _passkey(credential: StoredCredential) -> Passkey:
         last_used_at=credential.last_used_at,
         sign_count=credential.sign_count,
         aaguid=credential.aaguid,
-        transports=list(credential.transports),
+        transports=tuple(credential.transports),
     )

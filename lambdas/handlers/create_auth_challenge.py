@@ -15,14 +15,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from cognito_passkey.lambdas import decoys, errors
-from cognito_passkey.lambdas.errors import ConfigError, Rejected
+from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.lambdas.events import (
     ChallengeResult,
     TriggerContext,
     parse_create,
     set_response,
 )
+from cognito_passkey.lambdas.fail_closed import fail_closed
 from cognito_passkey.lambdas.log import log_rejection, logger
 from cognito_passkey.protocol import dialect
 
@@ -85,13 +87,13 @@ def _check_early_id_token(context: TriggerContext) -> None:
 
 
 def _round_one(context: TriggerContext) -> dict[str, Any]:
-    from cognito_passkey.lambdas import runtime
+    from cognito_passkey.lambdas import container
 
     public = {dialect.PARAM_CHALLENGE: dialect.AUTH_PARAMS}
     private = {dialect.PRIVATE_KIND: dialect.AUTH_PARAMS}
-    if runtime.settings().fast_signin:
+    if container.settings().fast_signin:
         try:
-            ceremony = runtime.backend().begin_authentication(
+            ceremony = container.backend().begin_authentication(
                 context.user_name, decoy=context.user_not_found
             )
         except Rejected as exc:  # the 3-call round still works; log why fast sign-in is off
@@ -108,10 +110,10 @@ def _round_one(context: TriggerContext) -> dict[str, Any]:
 
 
 def _round_two(context: TriggerContext) -> dict[str, Any]:
-    from cognito_passkey.lambdas import runtime
+    from cognito_passkey.lambdas import container
 
     kind = context.client_metadata.get(dialect.META_AUTHENTICATION_TYPE)
-    backend = runtime.backend()
+    backend = container.backend()
     if kind == dialect.FIDO2_GET:
         ceremony = backend.begin_authentication(context.user_name, decoy=context.user_not_found)
     elif kind == dialect.FIDO2_CREATE:
@@ -166,36 +168,32 @@ def _fallback_key() -> bytes:
     return _FALLBACK_KEY
 
 
-def handler(event: Any, lambda_context: Any = None) -> Any:
-    """Cognito CreateAuthChallenge trigger."""
-    session: list[ChallengeResult] | None = None
-    username = ""
-    try:
+def _refuse(event: Any, _: Rejected) -> Any:
+    try:  # what the event allows of the expected shape: round 1's, or a decoy round 2
         context, session = parse_create(event)
-        username = context.user_name
-        if not session:
-            response = _round_one(context)
-        elif len(session) == 1 and session[0].metadata == dialect.AUTH_PARAMS:
-            response = _round_two(context)
-        else:
-            raise Rejected(errors.UNEXPECTED_SESSION, f"no challenge after {len(session)} rounds")
-    except Rejected as exc:
-        log_rejection(exc.reason, detail=exc.detail, trigger=_TRIGGER, user=username or None)
-        response = refused_challenge(session, username)
-    except ConfigError as exc:
-        log_rejection(errors.CONFIG, detail=str(exc), trigger=_TRIGGER)
-        response = refused_challenge(session, username)
-    except Exception as exc:  # never let an exception reach Cognito: fail closed
-        log_rejection(errors.INTERNAL, detail=type(exc).__name__, trigger=_TRIGGER)
-        response = refused_challenge(session, username)
+    except Rejected:
+        return set_response(event, refused_challenge(None, ""))
+    return set_response(event, refused_challenge(session, context.user_name))
+
+
+@fail_closed(_TRIGGER, _refuse)
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: Any, lambda_context: LambdaContext) -> Any:
+    """Cognito CreateAuthChallenge trigger."""
+    context, session = parse_create(event)
+    if not session:
+        response = _round_one(context)
+    elif len(session) == 1 and session[0].metadata == dialect.AUTH_PARAMS:
+        response = _round_two(context)
     else:
-        logger.info(
-            "challenge issued",
-            extra={
-                "trigger": _TRIGGER,
-                "user": username,
-                "metadata": response["challengeMetadata"],
-                "round": len(session) + 1,
-            },
-        )
+        raise Rejected(errors.UNEXPECTED_SESSION, f"no challenge after {len(session)} rounds")
+    logger.info(
+        "challenge issued",
+        extra={
+            "trigger": _TRIGGER,
+            "user": context.user_name,
+            "metadata": response["challengeMetadata"],
+            "round": len(session) + 1,
+        },
+    )
     return set_response(event, response)

@@ -1,6 +1,7 @@
 """DefineAuthChallenge: decides, round by round, whether to ask, issue tokens or fail.
 
-State table (``session`` is Cognito's list of earlier rounds; metadata is what Create set):
+State table (docs/protocol.md, "Define's state table"; ``session`` is Cognito's list of
+earlier rounds, metadata is what Create set):
 
 | session so far                                  | decision                                   |
 |-------------------------------------------------|--------------------------------------------|
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from cognito_passkey.lambdas import errors
 from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.lambdas.events import (
@@ -27,7 +29,8 @@ from cognito_passkey.lambdas.events import (
     parse_define,
     set_response,
 )
-from cognito_passkey.lambdas.log import log_rejection, logger
+from cognito_passkey.lambdas.fail_closed import fail_closed
+from cognito_passkey.lambdas.log import logger
 from cognito_passkey.protocol import dialect
 
 _TRIGGER = "define"
@@ -72,23 +75,16 @@ def _issue(context: TriggerContext) -> dict[str, Any]:
     return ISSUE
 
 
-def handler(event: Any, lambda_context: Any = None) -> Any:
+def _refuse(event: Any, _: Rejected) -> Any:
+    return set_response(event, FAIL)
+
+
+@fail_closed(_TRIGGER, _refuse)
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: Any, lambda_context: LambdaContext) -> Any:
     """Cognito DefineAuthChallenge trigger."""
-    user = event.get("userName") if isinstance(event, dict) else None
-    try:
-        context, session = parse_define(event)
-        decision = decide(context, session)
-    except Rejected as exc:
-        log_rejection(
-            exc.reason,
-            detail=exc.detail,
-            trigger=_TRIGGER,
-            user=user[:256] if isinstance(user, str) else None,
-        )
-        return set_response(event, FAIL)
-    except Exception as exc:  # never let an exception reach Cognito: fail closed
-        log_rejection(errors.INTERNAL, detail=type(exc).__name__, trigger=_TRIGGER)
-        return set_response(event, FAIL)
+    context, session = parse_define(event)
+    decision = decide(context, session)
     if decision is ISSUE:
         logger.info("issue tokens", extra={"trigger": _TRIGGER, "user": context.user_name})
     return set_response(event, decision)

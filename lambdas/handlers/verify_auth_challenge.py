@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from cognito_passkey.lambdas import errors
-from cognito_passkey.lambdas.errors import ConfigError, Rejected
+from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.lambdas.events import TriggerContext, parse_verify, set_response
-from cognito_passkey.lambdas.log import log_rejection, logger
+from cognito_passkey.lambdas.fail_closed import fail_closed
+from cognito_passkey.lambdas.log import logger
 from cognito_passkey.protocol import dialect
 
 if TYPE_CHECKING:
@@ -68,32 +70,30 @@ def verify(context: TriggerContext, private: dict[str, str], raw_answer: Any) ->
 
 
 def _backend() -> PasskeyBackend:
-    from cognito_passkey.lambdas import runtime
+    from cognito_passkey.lambdas import container
 
-    return runtime.backend()
+    return container.backend()
 
 
-def handler(event: Any, lambda_context: Any = None) -> Any:
+def _refuse(event: Any, _: Rejected) -> Any:
+    return set_response(event, {"answerCorrect": False})
+
+
+@fail_closed(_TRIGGER, _refuse)
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: Any, lambda_context: LambdaContext) -> Any:
     """Cognito VerifyAuthChallengeResponse trigger."""
-    user: str | None = None
-    correct = False
+    context, private, raw_answer = parse_verify(event)
     try:
-        context, private, raw_answer = parse_verify(event)
-        user = context.user_name
         verify(context, private, raw_answer)
-        correct = True
     except Rejected as exc:
-        if exc.reason == errors.AUTH_PARAMS_ANSWER:
-            logger.info(
-                "round 2 requested",
-                extra={"reason": exc.reason, "trigger": _TRIGGER, "user": user},
-            )
-        else:
-            log_rejection(exc.reason, detail=exc.detail, trigger=_TRIGGER, user=user)
-    except ConfigError as exc:
-        log_rejection(errors.CONFIG, detail=str(exc), trigger=_TRIGGER, user=user)
-    except Exception as exc:  # never let an exception reach Cognito: refuse the answer
-        log_rejection(errors.INTERNAL, detail=type(exc).__name__, trigger=_TRIGGER, user=user)
-    if correct:
-        logger.info("answer accepted", extra={"trigger": _TRIGGER, "user": user})
-    return set_response(event, {"answerCorrect": correct})
+        if exc.reason != errors.AUTH_PARAMS_ANSWER:
+            raise
+        # Not a refusal to alarm on: the 3-call client asks for round 2.
+        logger.info(
+            "round 2 requested",
+            extra={"reason": exc.reason, "trigger": _TRIGGER, "user": context.user_name},
+        )
+        return set_response(event, {"answerCorrect": False})
+    logger.info("answer accepted", extra={"trigger": _TRIGGER, "user": context.user_name})
+    return set_response(event, {"answerCorrect": True})

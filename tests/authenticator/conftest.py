@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from cognito_passkey.authenticator.client import ClientAuthenticator
+from cognito_passkey.authenticator.fido2_authenticator import ClientAuthenticator
 from cognito_passkey.authenticator.interaction import TerminalInteraction
 from cognito_passkey.authenticator.soft import (
     AuthenticatorConfig,

@@ -83,9 +83,11 @@ def mint(
 
 @dataclass
 class JwksServer:
-    """Serves ``document`` at /{pool}/.well-known/jwks.json; counts the fetches."""
+    """Serves ``document`` (or ``raw``, when set) at /{pool}/.well-known/jwks.json; counts
+    the fetches."""
 
     document: dict[str, Any]
+    raw: bytes | None = None
     url: str = ""
     fetches: int = 0
     paths: list[str] = field(default_factory=list)
@@ -118,7 +120,7 @@ def jwks_server(signing_key: SigningKey) -> Iterator[JwksServer]:
                 self.send_error(404)
                 return
             state.fetches += 1
-            body = json.dumps(state.document).encode()
+            body = json.dumps(state.document).encode() if state.raw is None else state.raw
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

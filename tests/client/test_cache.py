@@ -14,7 +14,7 @@ import pytest
 from cognito_passkey.client import PasskeyClient, Tokens
 from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.errors import AuthenticationError, ConfigurationError
-from cognito_passkey.client.session import obtain_tokens
+from cognito_passkey.client.token_source import obtain_tokens
 from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client
 

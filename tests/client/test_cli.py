@@ -1,10 +1,15 @@
-"""The CLI in-process (click's CliRunner) against the real local user pool, its trigger
-Lambdas and management API, with a software key; every test has a user of its own."""
+"""The CLI in-process (click's CliRunner).
+
+Output formats and exit codes run with no server: a real PasskeyClient on a stubbed boto3
+client (``cli_offline``). A few smoke tests run against the real local user pool, its
+trigger Lambdas and management API, with a software key; each has a user of its own.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,8 @@ from cognito_passkey.client.cli_support import ReportingGroup, _load_lazy
 from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import PASSWORD, new_user, passkey_client, unique_username
 
-from .conftest import closed_url
+from .cli_offline import Offline, offline_setup, stubbed_cognito
+from .conftest import JwksServer, SigningKey, closed_url
 from .pools import write_soft_profile
 
 
@@ -52,13 +58,6 @@ class Setup:
     def cached(self, username: str | None = None) -> CacheEntry | None:
         return TokenCache().load(self.key(), username or self.username)
 
-    def go_offline(self) -> None:
-        """Point the profile at a closed port, keeping its cached sign-in (the pool is down)."""
-        entry = self.cached()
-        assert entry is not None
-        config.write_profile("default", {"endpoint_url": closed_url()}, merge=True)
-        TokenCache().save(self.key(), self.username, entry.tokens)
-
 
 @pytest.fixture
 def setup(selfhosted: Deployment, idp: Any, tmp_path: Path) -> Setup:
@@ -79,6 +78,23 @@ def enrolled(setup: Setup) -> Setup:
     return setup
 
 
+@pytest.fixture
+def offline(signing_key: SigningKey, tmp_path: Path) -> Iterator[Offline]:
+    with stubbed_cognito() as cognito:
+        yield offline_setup(cognito, signing_key, tmp_path)
+
+
+@pytest.fixture
+def offline_enrolled(offline: Offline) -> Offline:
+    """Signed in with a passkey in the software key, as ``add-passkey`` leaves it."""
+    offline.enrol()
+    offline.signed_in()
+    return offline
+
+
+# -- smoke tests on the local AWS -------------------------------------------------------------
+
+
 def test_sign_in_prints_no_token_by_default(enrolled: Setup) -> None:
     assert enrolled.run("sign-out", "--local-only").exit_code == 0
     assert enrolled.cached() is None
@@ -91,51 +107,6 @@ def test_sign_in_prints_no_token_by_default(enrolled: Setup) -> None:
     assert entry.tokens.id_token not in result.output
     claims = enrolled.client().verify_token(entry.tokens.id_token)
     assert claims["cognito:username"] == enrolled.username
-
-
-def test_output_formats(enrolled: Setup) -> None:
-    name = enrolled.username
-    as_json = enrolled.run("sign-in", name, "--force", "-o", "json")
-    assert as_json.exit_code == 0, as_json.output
-    document = json.loads(as_json.stdout)
-    assert set(document) == {
-        "id_token",
-        "access_token",
-        "refresh_token",
-        "expires_at",
-        "token_type",
-        "username",
-    }
-    assert document["username"] == name
-    client = enrolled.client()
-    client.verify_token(document["id_token"])
-    client.verify_token(document["access_token"], token_use="access")
-
-    bare = enrolled.run("token", name)
-    assert bare.exit_code == 0
-    assert bare.stdout.strip() == document["id_token"]  # from the cache
-    access = enrolled.run("token", "--type", "access")
-    assert access.stdout.strip() == document["access_token"]
-
-    env = enrolled.run("token", "-o", "env", "--type", "all")
-    lines = env.stdout.strip().splitlines()
-    assert f"export COGNITO_ID_TOKEN={document['id_token']}" in lines
-    assert f"export COGNITO_ACCESS_TOKEN={document['access_token']}" in lines
-    assert any(line.startswith("export COGNITO_REFRESH_TOKEN=") for line in lines)
-
-    one = enrolled.run("token", "-o", "json", "--type", "id", "--verify")
-    assert json.loads(one.stdout) == {"id_token": document["id_token"]}
-
-
-def test_token_cache_hit_needs_no_network(enrolled: Setup) -> None:
-    enrolled.go_offline()
-    result = enrolled.run("token", enrolled.username)
-    assert result.exit_code == 0, result.output
-    entry = enrolled.cached()
-    assert entry is not None
-    assert result.stdout.strip() == entry.tokens.id_token
-    forced = enrolled.run("sign-in", enrolled.username, "--force")
-    assert forced.exit_code == exit_codes.NETWORK  # the pool is really unreachable
 
 
 def test_expired_cache_is_refreshed_before_the_key(enrolled: Setup) -> None:
@@ -167,74 +138,6 @@ def test_sign_out_revokes_and_forgets(enrolled: Setup) -> None:
     after = enrolled.run("token", enrolled.username, "--cached-only")
     assert after.exit_code == exit_codes.AUTH_FAILED
     assert after.stderr.startswith("error: no valid cached token")
-
-
-def test_configuration_precedence(setup: Setup) -> None:
-    config.write_profile("other", {"user_pool_id": "us-east-1_Prof1", "client_id": "profile"})
-    env = {"COGNITO_PASSKEY_CLIENT_ID": "from-env", "COGNITO_PASSKEY_PROFILE": "other"}
-    shown = json.loads(setup.run("config", "show", env=env).stdout)
-    assert shown["profile"] == "other"
-    assert shown["client_id"] == "from-env"
-    assert shown["user_pool_id"] == "us-east-1_Prof1"
-    assert shown["region"] == "us-east-1"
-    flagged = json.loads(setup.run("config", "show", "--client-id", "flag", env=env).stdout)
-    assert flagged["client_id"] == "flag"
-    default = json.loads(setup.run("config", "show", "--profile", "default", env=env).stdout)
-    assert default["user_pool_id"] == setup.deployment.user_pool_id
-    assert default["client_id"] == "from-env"
-
-
-def test_config_set_and_show_mask_the_secret(setup: Setup) -> None:
-    result = setup.run("config", "set", "--profile", "ci", "client-secret=abc", "client_id=x")
-    assert result.exit_code == 0, result.output
-    assert config.load_profile("ci") == {"client_secret": "abc", "client_id": "x"}
-    shown = setup.run("config", "show", "--profile", "ci")
-    assert "abc" not in shown.stdout and json.loads(shown.stdout)["client_secret"] == "********"
-    bad = setup.run("config", "set", "colour=blue")
-    assert bad.exit_code == exit_codes.CONFIG
-    assert "unknown profile key" in bad.stderr
-    assert "default" in setup.run("config", "list").stdout
-
-
-@pytest.mark.parametrize(
-    ("args", "code", "message"),
-    [
-        # An unknown user: UserNotFoundException locally, a refused decoy on AWS.
-        (["sign-in", "{ghost}"], exit_codes.AUTH_FAILED, "error: "),
-        (["sign-in", "{user}", "--user-pool-id", "bad"], exit_codes.CONFIG, "malformed"),
-        (["sign-in", "{user}", "--profile", "empty"], exit_codes.CONFIG, "missing user_pool_id"),
-        (["sign-in", "{user}", "--client-id", "nope"], exit_codes.CONFIG, "not found"),
-        (["sign-in"], exit_codes.USAGE, "Missing argument"),
-        (["sign-in", "{user}", "--output", "xml"], exit_codes.USAGE, "Invalid value"),
-        (["passkeys", "list"], exit_codes.CONFIG, "no management URL"),
-    ],
-)
-def test_exit_codes(setup: Setup, args: list[str], code: int, message: str) -> None:
-    ghost = unique_username("ghost-")
-    result = setup.run(*(a.format(user=setup.username, ghost=ghost) for a in args))
-    assert result.exit_code == code, result.output
-    assert message in result.stderr
-    assert "Traceback" not in result.output
-    assert result.stdout == ""
-
-
-def test_network_error_exit_code(setup: Setup) -> None:
-    closed = closed_url()
-    result = setup.run("sign-in", setup.username, "--endpoint-url", closed)
-    assert result.exit_code == exit_codes.NETWORK
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: cannot reach")
-
-
-def test_no_usb_key_exit_code(enrolled: Setup) -> None:
-    result = enrolled.run("sign-in", enrolled.username, "--force", "--authenticator", "usb")
-    assert result.exit_code == exit_codes.NO_AUTHENTICATOR, result.output
-    assert "Traceback" not in result.output
-
-
-def test_debug_shows_the_trace(setup: Setup) -> None:
-    result = setup.run("sign-in", unique_username("ghost-"), "--debug")
-    assert result.exit_code == exit_codes.AUTH_FAILED
-    assert "Traceback" in result.stderr
 
 
 def test_passkeys_commands(enrolled: Setup) -> None:
@@ -269,25 +172,6 @@ def test_passkeys_commands(enrolled: Setup) -> None:
     assert missing.exit_code == exit_codes.FAILURE and "no such passkey" in missing.stderr
     gone = enrolled.run("sign-in", enrolled.username, "--force")
     assert gone.exit_code in (exit_codes.AUTH_FAILED, exit_codes.NO_AUTHENTICATOR), gone.output
-
-
-def test_soft_commands(enrolled: Setup) -> None:
-    listed = enrolled.run("soft", "list", str(enrolled.store), "-o", "json")
-    assert listed.exit_code == 0, listed.output
-    rows = json.loads(listed.stdout)
-    assert len(rows) == 1
-    assert rows[0]["rp_id"] == enrolled.deployment.rp_id
-    assert rows[0]["user_name"] == enrolled.username
-    assert "private" not in listed.stdout
-    again = enrolled.run("soft", "create", str(enrolled.store))
-    assert again.exit_code == exit_codes.USAGE
-    removed = enrolled.run(
-        "soft", "delete", "--yes", "--", str(enrolled.store), rows[0]["credential_id"]
-    )
-    assert removed.exit_code == 0, removed.output
-    assert json.loads(enrolled.run("soft", "list", str(enrolled.store), "-o", "json").stdout) == []
-    signed = enrolled.run("sign-in", enrolled.username, "--force")
-    assert signed.exit_code == exit_codes.NO_AUTHENTICATOR
 
 
 def test_sign_up_with_code_on_stdin(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -331,6 +215,176 @@ def test_sign_up_admin_and_attribute_errors(setup: Setup) -> None:
     assert user["UserStatus"] == "CONFIRMED"
 
 
+# -- output formats and exit codes, with no server --------------------------------------------
+
+
+def test_output_formats(offline: Offline, jwks_server: JwksServer) -> None:
+    offline.endpoint_url = jwks_server.url  # Cognito is stubbed: only the JWKS is fetched
+    offline.write_profile()
+    offline.enrol()
+    name = offline.username
+    offline.cognito.challenge()
+    offline.cognito.signed_in(offline.tokens())
+    as_json = offline.run("sign-in", name, "--force", "-o", "json")
+    assert as_json.exit_code == 0, as_json.output
+    document = json.loads(as_json.stdout)
+    assert set(document) == {
+        "id_token",
+        "access_token",
+        "refresh_token",
+        "expires_at",
+        "token_type",
+        "username",
+    }
+    assert document["username"] == name
+    client = PasskeyClient(
+        user_pool_id=offline.user_pool_id,
+        client_id=offline.client_id,
+        endpoint_url=jwks_server.url,
+    )
+    client.verify_token(document["id_token"])
+    client.verify_token(document["access_token"], token_use="access")
+
+    bare = offline.run("token", name)
+    assert bare.exit_code == 0
+    assert bare.stdout.strip() == document["id_token"]  # from the cache
+    access = offline.run("token", "--type", "access")
+    assert access.stdout.strip() == document["access_token"]
+
+    env = offline.run("token", "-o", "env", "--type", "all")
+    lines = env.stdout.strip().splitlines()
+    assert f"export COGNITO_ID_TOKEN={document['id_token']}" in lines
+    assert f"export COGNITO_ACCESS_TOKEN={document['access_token']}" in lines
+    assert any(line.startswith("export COGNITO_REFRESH_TOKEN=") for line in lines)
+
+    one = offline.run("token", "-o", "json", "--type", "id", "--verify")
+    assert json.loads(one.stdout) == {"id_token": document["id_token"]}
+
+
+def test_token_cache_hit_needs_no_network(offline_enrolled: Offline) -> None:
+    result = offline_enrolled.run("token", offline_enrolled.username)
+    assert result.exit_code == 0, result.output
+    entry = offline_enrolled.cached()
+    assert entry is not None
+    assert result.stdout.strip() == entry.tokens.id_token
+    # Nothing stubbed: the real client meets the profile's closed port.
+    forced = offline_enrolled.run("sign-in", offline_enrolled.username, "--force", stubbed=False)
+    assert forced.exit_code == exit_codes.NETWORK  # the pool is really unreachable
+
+
+def test_configuration_precedence(offline: Offline) -> None:
+    config.write_profile("other", {"user_pool_id": "us-east-1_Prof1", "client_id": "profile"})
+    env = {"COGNITO_PASSKEY_CLIENT_ID": "from-env", "COGNITO_PASSKEY_PROFILE": "other"}
+    shown = json.loads(offline.run("config", "show", env=env).stdout)
+    assert shown["profile"] == "other"
+    assert shown["client_id"] == "from-env"
+    assert shown["user_pool_id"] == "us-east-1_Prof1"
+    assert shown["region"] == "us-east-1"
+    flagged = json.loads(offline.run("config", "show", "--client-id", "flag", env=env).stdout)
+    assert flagged["client_id"] == "flag"
+    default = json.loads(offline.run("config", "show", "--profile", "default", env=env).stdout)
+    assert default["user_pool_id"] == offline.user_pool_id
+    assert default["client_id"] == "from-env"
+
+
+def test_config_set_and_show_mask_the_secret(offline: Offline) -> None:
+    result = offline.run("config", "set", "--profile", "ci", "client-secret=abc", "client_id=x")
+    assert result.exit_code == 0, result.output
+    assert config.load_profile("ci") == {"client_secret": "abc", "client_id": "x"}
+    shown = offline.run("config", "show", "--profile", "ci")
+    assert "abc" not in shown.stdout and json.loads(shown.stdout)["client_secret"] == "********"
+    bad = offline.run("config", "set", "colour=blue")
+    assert bad.exit_code == exit_codes.CONFIG
+    assert "unknown profile key" in bad.stderr
+    assert "default" in offline.run("config", "list").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "cognito_error", "code", "message"),
+    [
+        # An unknown user: UserNotFoundException locally, a refused decoy on AWS.
+        (["sign-in", "{ghost}"], "UserNotFoundException", exit_codes.AUTH_FAILED, "error: "),
+        (["sign-in", "{user}", "--user-pool-id", "bad"], None, exit_codes.CONFIG, "malformed"),
+        (
+            ["sign-in", "{user}", "--profile", "empty"],
+            None,
+            exit_codes.CONFIG,
+            "missing user_pool_id",
+        ),
+        (
+            ["sign-in", "{user}", "--client-id", "nope"],
+            "ResourceNotFoundException",
+            exit_codes.CONFIG,
+            "not found",
+        ),
+        (["sign-in"], None, exit_codes.USAGE, "Missing argument"),
+        (["sign-in", "{user}", "--output", "xml"], None, exit_codes.USAGE, "Invalid value"),
+        (["passkeys", "list"], None, exit_codes.CONFIG, "no management URL"),
+    ],
+)
+def test_exit_codes(
+    offline: Offline, args: list[str], cognito_error: str | None, code: int, message: str
+) -> None:
+    if cognito_error:
+        offline.cognito.error("initiate_auth", cognito_error)
+    ghost = unique_username("ghost-")
+    result = offline.run(*(a.format(user=offline.username, ghost=ghost) for a in args))
+    assert result.exit_code == code, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_network_error_exit_code(offline: Offline) -> None:
+    closed = closed_url()
+    result = offline.run("sign-in", offline.username, "--endpoint-url", closed, stubbed=False)
+    assert result.exit_code == exit_codes.NETWORK
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: cannot reach")
+
+
+def test_no_usb_key_exit_code(offline_enrolled: Offline) -> None:
+    offline_enrolled.cognito.challenge()
+    result = offline_enrolled.run(
+        "sign-in", offline_enrolled.username, "--force", "--authenticator", "usb"
+    )
+    assert result.exit_code == exit_codes.NO_AUTHENTICATOR, result.output
+    assert "Traceback" not in result.output
+
+
+def test_debug_shows_the_trace(offline: Offline) -> None:
+    offline.cognito.error("initiate_auth", "UserNotFoundException", "User does not exist.")
+    result = offline.run("sign-in", unique_username("ghost-"), "--debug")
+    assert result.exit_code == exit_codes.AUTH_FAILED
+    assert "Traceback" in result.stderr
+
+
+def test_soft_commands(offline_enrolled: Offline) -> None:
+    listed = offline_enrolled.run("soft", "list", str(offline_enrolled.store), "-o", "json")
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert len(rows) == 1
+    assert rows[0]["rp_id"] == offline_enrolled.rp_id
+    assert rows[0]["user_name"] == offline_enrolled.username
+    assert "private" not in listed.stdout
+    again = offline_enrolled.run("soft", "create", str(offline_enrolled.store))
+    assert again.exit_code == exit_codes.USAGE
+    removed = offline_enrolled.run(
+        "soft", "delete", "--yes", "--", str(offline_enrolled.store), rows[0]["credential_id"]
+    )
+    assert removed.exit_code == 0, removed.output
+    assert (
+        json.loads(
+            offline_enrolled.run("soft", "list", str(offline_enrolled.store), "-o", "json").stdout
+        )
+        == []
+    )
+    from fido2.utils import websafe_decode
+
+    offline_enrolled.cognito.challenge(allow=[websafe_decode(rows[0]["credential_id"])])
+    signed = offline_enrolled.run("sign-in", offline_enrolled.username, "--force")
+    assert signed.exit_code == exit_codes.NO_AUTHENTICATOR
+
+
 def test_help_lists_exit_codes_and_local() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
@@ -349,37 +403,38 @@ def test_missing_lazy_group_is_a_clear_error() -> None:
     assert isinstance(command, click.Command)
 
 
-def test_sign_up_without_a_code_is_a_clear_error(setup: Setup) -> None:
-    setup.run("soft", "create", str(setup.store))
-    result = setup.run("sign-up", unique_username("nia-"), input="")
+def test_sign_up_without_a_code_is_a_clear_error(offline: Offline) -> None:
+    offline.run("soft", "create", str(offline.store))
+    offline.cognito.signed_up(confirmed=False)
+    result = offline.run("sign-up", unique_username("nia-"), input="")
     assert result.exit_code == exit_codes.AUTH_FAILED, result.output
     assert "no confirmation code was given" in result.stderr
     assert "Traceback" not in result.output
 
 
-def test_first_passkey_needs_a_password_hint(setup: Setup) -> None:
-    setup.run("soft", "create", str(setup.store))
-    result = setup.run("add-passkey", setup.username)
+def test_first_passkey_needs_a_password_hint(offline: Offline) -> None:
+    offline.run("soft", "create", str(offline.store))
+    offline.cognito.challenge()
+    result = offline.run("add-passkey", offline.username)
     # The empty software key holds no passkey for the site: "no authenticator" (4).
     assert result.exit_code == exit_codes.NO_AUTHENTICATOR, result.output
     assert "--with-password" in result.stderr
 
 
-def test_interrupt_exits_130(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cognito_passkey.client import session
+def test_interrupt_exits_130(offline: Offline, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognito_passkey.client import token_source
 
     def interrupted(*_args: Any, **_kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(session, "obtain_tokens", interrupted)
-    result = setup.run("sign-in", setup.username)
+    monkeypatch.setattr(token_source, "obtain_tokens", interrupted)
+    result = offline.run("sign-in", offline.username)
     assert result.exit_code == exit_codes.INTERRUPTED
     assert result.stderr == "error: interrupted\n"
 
 
-def test_sign_out_when_cognito_is_unreachable_still_forgets(enrolled: Setup) -> None:
-    enrolled.go_offline()
-    result = enrolled.run("sign-out", enrolled.username)
+def test_sign_out_when_cognito_is_unreachable_still_forgets(offline_enrolled: Offline) -> None:
+    result = offline_enrolled.run("sign-out", offline_enrolled.username, stubbed=False)
     assert result.exit_code == exit_codes.NETWORK
     assert "forgotten anyway" in result.stderr
-    assert enrolled.cached() is None
+    assert offline_enrolled.cached() is None

@@ -55,7 +55,7 @@ class RecordingManager:
 def manager(monkeypatch: pytest.MonkeyPatch) -> RecordingManager:
     recording = RecordingManager()
 
-    def fake_manager(settings: Any, username: str | None) -> RecordingManager:
+    def fake_manager(library: Any, settings: Any, username: str | None) -> RecordingManager:
         recording.users.append(username)
         return recording
 

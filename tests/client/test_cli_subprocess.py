@@ -155,26 +155,40 @@ def test_sign_in_without_a_terminal_then_token_offline(enrolled: Enrolled) -> No
     assert "Traceback" not in forced.stderr
 
 
-@pytest.mark.parametrize(
-    ("args", "code"),
-    [
-        (["sign-in", "{ghost}"], exit_codes.AUTH_FAILED),
-        (["sign-in", "{user}", "--client-id", "nope"], exit_codes.CONFIG),
-        (["devices"], exit_codes.NO_AUTHENTICATOR),
-        (["token", "{user}", "--bogus"], exit_codes.USAGE),
-    ],
-)
-def test_errors_are_one_line_without_traceback(
-    profile: Path, password_user: str, args: list[str], code: int
-) -> None:
+def check_one_line_without_traceback(user: str, args: list[str], code: int) -> None:
     ghost = unique_username("ghost-")
-    result = run(*(a.format(user=password_user, ghost=ghost) for a in args))
+    result = run(*(a.format(user=user, ghost=ghost) for a in args))
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
     if code != exit_codes.USAGE:
         assert result.stderr.startswith("error: ")
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["sign-in", "{ghost}"], exit_codes.AUTH_FAILED),
+        (["sign-in", "{user}", "--client-id", "nope"], exit_codes.CONFIG),
+    ],
+)
+def test_errors_are_one_line_without_traceback(
+    profile: Path, password_user: str, args: list[str], code: int
+) -> None:
+    check_one_line_without_traceback(password_user, args, code)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["devices"], exit_codes.NO_AUTHENTICATOR),
+        (["token", "{user}", "--bogus"], exit_codes.USAGE),
+    ],
+)
+def test_errors_without_a_pool_are_one_line_without_traceback(args: list[str], code: int) -> None:
+    """No pool is asked: these fail before any call, so no server runs for them."""
+    check_one_line_without_traceback("carol", args, code)
 
 
 def test_closed_endpoint_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,8 @@
 
 Both dialects (a pool with fast sign-in, and one deployed with ``FastSignIn=false``),
 add-passkey, SECRET_HASH with an app client secret, refusals, and what goes over the
-wire (PROTOCOL.md section 1 shapes), read from the HTTP requests the client sends.
+wire (docs/protocol.md, "The custom-auth dialects"), read from the HTTP requests the
+client sends.
 """
 
 from __future__ import annotations

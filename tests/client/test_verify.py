@@ -4,39 +4,53 @@ tokens (expired, wrong claims, bad signatures, rotated keys) against a JWKS serv
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
 import pytest
 from cognito_passkey.client import PasskeyClient
 from cognito_passkey.client.errors import NetworkError, TokenError, TokenExpiredError
-from cognito_passkey.client.verify import TokenVerifier, jwks_url
+from cognito_passkey.client.verify import TokenVerifier
 from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client
 
-from .conftest import CLIENT_ID, ISSUER, POOL_ID, REGION, JwksServer, SigningKey, closed_url, mint
+from .conftest import CLIENT_ID, ISSUER, POOL_ID, JwksServer, SigningKey, closed_url, mint
 
 
 def verifier(server: JwksServer) -> TokenVerifier:
-    return TokenVerifier(
-        user_pool_id=POOL_ID, client_id=CLIENT_ID, region=REGION, endpoint_url=server.url
-    )
+    return TokenVerifier(user_pool_id=POOL_ID, client_id=CLIENT_ID, endpoint_url=server.url)
 
 
 def pool_verifier(deployment: Deployment, client_id: str | None = None) -> TokenVerifier:
     return TokenVerifier(
         user_pool_id=deployment.user_pool_id,
         client_id=client_id or deployment.client_id,
-        region="us-east-1",
         endpoint_url=deployment.endpoint,
     )
 
 
+def count_fetches(check: TokenVerifier, monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """One entry per JWKS download (the local pool's endpoint keeps no count of its own)."""
+    fetches: list[None] = []
+    jwks = check.verifier.jwks
+    fetch = jwks.fetch_data
+
+    def counted() -> Any:
+        fetches.append(None)
+        return fetch()
+
+    monkeypatch.setattr(jwks, "fetch_data", counted)
+    return fetches
+
+
 def test_real_tokens_verify_against_the_pool_jwks(
-    selfhosted: Deployment, password_user: str
+    selfhosted: Deployment, password_user: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tokens = passkey_client(selfhosted).sign_in_password(password_user, PASSWORD)
     check = pool_verifier(selfhosted)
+    fetches = count_fetches(check, monkeypatch)
     claims = check.verify(tokens.id_token, token_use="id")
     assert claims["cognito:username"] == password_user
     assert claims["iss"] == f"https://cognito-idp.us-east-1.amazonaws.com/{selfhosted.user_pool_id}"
@@ -44,7 +58,7 @@ def test_real_tokens_verify_against_the_pool_jwks(
     assert access["client_id"] == selfhosted.client_id
     for _ in range(3):
         check.verify(tokens.id_token)
-    assert check.jwks.fetch_count == 1
+    assert len(fetches) == 1
     with pytest.raises(TokenError, match="expected 'access'"):
         check.verify(tokens.id_token, token_use="access")
 
@@ -122,7 +136,6 @@ def test_jwks_is_fetched_once(jwks_server: JwksServer, signing_key: SigningKey) 
     for _ in range(3):
         check.verify(mint(signing_key))
     assert jwks_server.fetches == 1
-    assert check.jwks.fetch_count == 1
     assert jwks_server.paths == [f"/{POOL_ID}/.well-known/jwks.json"]
 
 
@@ -181,30 +194,43 @@ def test_unknown_kid_and_other_algorithms(jwks_server: JwksServer, signing_key: 
         check.verify("garbage")
 
 
-def test_rotated_key_is_fetched_again(jwks_server: JwksServer, signing_key: SigningKey) -> None:
+def test_rotated_key_is_fetched_again(
+    jwks_server: JwksServer, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
     check = verifier(jwks_server)
     check.verify(mint(signing_key))
     rotated = SigningKey(signing_key.private, "kid-2")
     jwks_server.document = {"keys": [signing_key.jwk(), rotated.jwk()]}
-    check.jwks._fetched_at -= 120  # the refetch interval has passed
+    later = time.monotonic() + 120  # the refetch cooldown has passed
+    monkeypatch.setattr(jwt.jwks_client, "time", SimpleNamespace(monotonic=lambda: later))
     assert check.verify(mint(rotated))["token_use"] == "id"
     assert jwks_server.fetches == 2
 
 
 def test_unreachable_jwks_is_a_network_error(signing_key: SigningKey) -> None:
-    check = TokenVerifier(
-        user_pool_id=POOL_ID,
-        client_id=CLIENT_ID,
-        region=REGION,
-        endpoint_url=closed_url(),
-    )
+    check = TokenVerifier(user_pool_id=POOL_ID, client_id=CLIENT_ID, endpoint_url=closed_url())
     with pytest.raises(NetworkError, match="JWKS"):
         check.verify(mint(signing_key))
 
 
 def test_jwks_url_forms() -> None:
-    assert jwks_url(REGION, POOL_ID) == f"{ISSUER}/.well-known/jwks.json"
+    def jwks_url(endpoint_url: str | None) -> str:
+        check = TokenVerifier(user_pool_id=POOL_ID, client_id=CLIENT_ID, endpoint_url=endpoint_url)
+        return check.verifier.jwks.uri
+
+    assert jwks_url(None) == f"{ISSUER}/.well-known/jwks.json"
     assert (
-        jwks_url(REGION, POOL_ID, "http://127.0.0.1:4566/")
+        jwks_url("http://127.0.0.1:4566/")
         == f"http://127.0.0.1:4566/{POOL_ID}/.well-known/jwks.json"
     )
+
+
+def test_jwks_that_is_not_a_key_set_is_a_token_error(
+    jwks_server: JwksServer, signing_key: SigningKey
+) -> None:
+    jwks_server.raw = b"<html>a proxy's page</html>"
+    with pytest.raises(TokenError, match="JWKS"):
+        verifier(jwks_server).verify(mint(signing_key))
+    jwks_server.raw = b'{"keys": "none"}'
+    with pytest.raises(TokenError, match="JWKS"):
+        verifier(jwks_server).verify(mint(signing_key))

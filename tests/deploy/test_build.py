@@ -24,6 +24,8 @@ HANDLERS = (
 )
 RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six")
 RUNTIME_DISTRIBUTIONS += ("urllib3",)
+# pip builds the layer from the package index, so a test that builds it needs the network.
+needs_pypi = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,7 @@ def boto3_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@needs_pypi
 def test_function_zip_holds_only_the_lambdas_and_protocol_packages(
     artifacts: tuple[build.Artifact, build.Artifact],
 ) -> None:
@@ -98,6 +101,7 @@ def _imports_of(source: str, module: str, is_package: bool) -> set[str]:
     return {name for name in found if name.startswith("cognito_passkey.")}
 
 
+@needs_pypi
 def test_function_zip_holds_exactly_what_the_handlers_import(
     artifacts: tuple[build.Artifact, build.Artifact],
 ) -> None:
@@ -126,6 +130,7 @@ def test_function_zip_holds_exactly_what_the_handlers_import(
     assert set(sources) - reached == set()
 
 
+@needs_pypi
 def test_function_zip_is_reproducible(
     artifacts: tuple[build.Artifact, build.Artifact], tmp_path: Path
 ) -> None:
@@ -145,6 +150,7 @@ def test_zip_bytes_depend_on_content_only(tmp_path: Path) -> None:
     assert build._deterministic_zip([("pkg/a.py", a)]) != first
 
 
+@needs_pypi
 def test_layer_holds_the_lambda_extra_without_boto3(
     artifacts: tuple[build.Artifact, build.Artifact],
 ) -> None:
@@ -165,6 +171,7 @@ def test_layer_holds_the_lambda_extra_without_boto3(
     assert layer.path.name.startswith(f"cognito-passkey-layer-py{PY_VERSION}-")
 
 
+@needs_pypi
 def test_layer_cache_gives_the_same_zip(
     artifacts: tuple[build.Artifact, build.Artifact], tmp_path: Path
 ) -> None:
@@ -173,6 +180,7 @@ def test_layer_cache_gives_the_same_zip(
     assert again.sha256 == layer.sha256
 
 
+@needs_pypi
 @pytest.mark.slow
 def test_layer_rebuild_is_byte_identical(tmp_path: Path) -> None:
     """Two pip runs into empty caches give the same bytes (no timestamps, no bytecode)."""
@@ -215,6 +223,7 @@ def test_runtime_names_and_versions_are_both_accepted() -> None:
     assert build.runtime_python_version("3.12") == "3.12"
 
 
+@needs_pypi
 def test_command_line_prints_both_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = build.main(
         ["--out", str(tmp_path), "--python-version", PY_VERSION, "--arch", build.machine_arch()]
@@ -256,6 +265,7 @@ print(json.dumps({
 """
 
 
+@needs_pypi
 def test_every_module_imports_from_the_zips_alone(
     artifacts: tuple[build.Artifact, build.Artifact], boto3_only: Path, tmp_path: Path
 ) -> None:

@@ -1,4 +1,4 @@
-"""Helpers of the end-to-end tests (importable: conftest puts this folder on sys.path).
+"""Helpers of the end-to-end tests (importable: this folder is on pytest's ``pythonpath``).
 
 Users and clients come from the shared ``stack_fixtures`` plugin (re-exported here); the CLI
 run as a process and the deployed triggers' logs are the end-to-end suite's own.

@@ -28,7 +28,7 @@ from cognito_passkey.client import PasskeyClient, exchange
 from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.errors import NotAuthorizedError
 from cognito_passkey.client.management import PasskeyManager
-from cognito_passkey.client.session import obtain_tokens
+from cognito_passkey.client.token_source import obtain_tokens
 from cognito_passkey.local import deploy as deploying
 from cognito_passkey.local.deploy import Deployment
 from cognito_passkey.protocol import dialect

@@ -4,20 +4,12 @@ ministack), a JWKS endpoint for Cognito-shaped tokens, and an environment per ba
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cognito_passkey.local import LocalAws
-
-HERE = Path(__file__).resolve().parent
-for folder in (HERE, HERE.parent):  # lambdas_support, and the shared loginid_server
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from lambdas_support import (  # noqa: E402
+from lambdas_support import (
     ORIGIN,
     RP_ID,
     TokenMint,
@@ -50,9 +42,9 @@ def jwks_endpoint(mint: TokenMint) -> Iterator[str]:
 
 def _reset_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
-    from cognito_passkey.lambdas import runtime
+    from cognito_passkey.lambdas import container
 
-    runtime.reset()
+    container.reset()
     parameters.clear_caches()
 
 

@@ -42,6 +42,21 @@ ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{POOL_ID}"
 # Trigger events, shaped as the AWS developer guide documents them -------------------------
 
 
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    """What the Lambda runtime hands every handler, as far as the handlers read it."""
+
+    function_name: str = "cognito-passkey-test"
+    memory_limit_in_mb: int = 128
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:000000000000:function:cognito-passkey-test"
+    )
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+LAMBDA_CONTEXT: Any = FakeLambdaContext()
+
+
 _EMPTY_RESPONSES = {  # Cognito sends every response field, as null
     "DefineAuthChallenge_Authentication": ("challengeName", "issueTokens", "failAuthentication"),
     "CreateAuthChallenge_Authentication": (
@@ -392,7 +407,8 @@ class CognitoLoop:
                 self.session,
                 metadata=metadata,
                 user_not_found=self.user_not_found,
-            )
+            ),
+            LAMBDA_CONTEXT,
         )["response"]
         assert isinstance(decision["issueTokens"], bool)
         assert isinstance(decision["failAuthentication"], bool)
@@ -410,7 +426,8 @@ class CognitoLoop:
                 self.session,
                 metadata=metadata,
                 user_not_found=self.user_not_found,
-            )
+            ),
+            LAMBDA_CONTEXT,
         )["response"]
         self.private = created["privateChallengeParameters"]
         self.metadata_name = created["challengeMetadata"]
@@ -433,7 +450,8 @@ class CognitoLoop:
                 answer,
                 metadata=metadata,
                 user_not_found=self.user_not_found,
-            )
+            ),
+            LAMBDA_CONTEXT,
         )["response"]
         assert isinstance(verified["answerCorrect"], bool)
         self.session.append(session_entry(self.metadata_name, verified["answerCorrect"]))

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from cognito_passkey.lambdas.handlers.define_auth_challenge import handler
-from lambdas_support import define_event, rejections, session_entry
+from lambdas_support import LAMBDA_CONTEXT, define_event, rejections, session_entry
 
 ASK = {"challengeName": "CUSTOM_CHALLENGE", "issueTokens": False, "failAuthentication": False}
 ISSUE = {"issueTokens": True, "failAuthentication": False}
@@ -58,22 +58,33 @@ P_FALSE = session_entry("AUTH_PARAMS", False)
 def test_state_table(
     session: list[dict[str, Any]], metadata: dict[str, str] | None, expected: dict[str, Any]
 ) -> None:
-    response = handler(define_event("alice", session, metadata=metadata))["response"]
+    response = handler(define_event("alice", session, metadata=metadata), LAMBDA_CONTEXT)[
+        "response"
+    ]
     assert decision(response) == expected
 
 
 def test_unknown_users_are_asked_but_never_get_tokens(capsys: pytest.CaptureFixture[str]) -> None:
-    assert decision(handler(define_event("ghost", [], user_not_found=True))["response"]) == ASK
-    response = handler(define_event("ghost", [P_FALSE], user_not_found=True))["response"]
+    assert (
+        decision(
+            handler(define_event("ghost", [], user_not_found=True), LAMBDA_CONTEXT)["response"]
+        )
+        == ASK
+    )
+    response = handler(define_event("ghost", [P_FALSE], user_not_found=True), LAMBDA_CONTEXT)[
+        "response"
+    ]
     assert decision(response) == ASK
     for session in ([P_TRUE], [P_FALSE, session_entry("FIDO2_GET", True)]):
-        response = handler(define_event("ghost", session, user_not_found=True))["response"]
+        response = handler(define_event("ghost", session, user_not_found=True), LAMBDA_CONTEXT)[
+            "response"
+        ]
         assert decision(response) == FAIL
     assert rejections(capsys.readouterr().out) == ["user_not_found", "user_not_found"]
 
 
 def test_a_wrong_answer_logs_one_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    handler(define_event("alice", [P_FALSE, session_entry("FIDO2_GET", False)]))
+    handler(define_event("alice", [P_FALSE, session_entry("FIDO2_GET", False)]), LAMBDA_CONTEXT)
     assert rejections(capsys.readouterr().out) == ["answer_refused"]
 
 
@@ -144,7 +155,7 @@ def _mutations() -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("event", MALFORMED + _mutations())
 def test_a_malformed_event_fails_closed(event: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    result = handler(event)
+    result = handler(event, LAMBDA_CONTEXT)
     assert result["response"]["failAuthentication"] is True
     assert result["response"]["issueTokens"] is False
     assert rejections(capsys.readouterr().out) in (["bad_event"], ["internal_error"])

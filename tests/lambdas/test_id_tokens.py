@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from cognito_passkey.lambdas import runtime
+from cognito_passkey.lambdas import container
 from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.lambdas.tokens import verifier_for
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -62,7 +62,7 @@ def test_every_bad_id_token_is_refused_before_the_backend(
         assert loop.outcome == "failed", label
         assert rejections(capsys.readouterr().out)[0] == reason, label
         # the challenge was not consumed, nothing was stored: the backend was never called
-        assert runtime.backend().list_passkeys("alice") == [], label
+        assert container.backend().list_passkeys("alice") == [], label
 
 
 def test_a_token_may_not_ride_along_in_the_log(
@@ -93,7 +93,7 @@ def test_an_early_id_token_in_client_metadata_is_checked_before_any_backend_call
     answer = attestation_answer(forge_attestation(options, ForgedCredential()), options, good)
     loop.respond(answer, metadata)
     assert loop.outcome == "failed"
-    assert runtime.backend().list_passkeys("alice") == []
+    assert container.backend().list_passkeys("alice") == []
 
 
 def test_a_good_early_id_token_lets_registration_through(selfhosted: Any, mint: TokenMint) -> None:
@@ -106,7 +106,7 @@ def test_a_good_early_id_token_lets_registration_through(selfhosted: Any, mint: 
     )
     loop.respond(answer, metadata)
     assert loop.outcome == "tokens"
-    assert len(runtime.backend().list_passkeys("alice")) == 1
+    assert len(container.backend().list_passkeys("alice")) == 1
 
 
 def test_the_jwks_is_fetched_once_per_container(

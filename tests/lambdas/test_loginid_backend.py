@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
-from cognito_passkey.lambdas import runtime
+from cognito_passkey.lambdas import container
 from cognito_passkey.lambdas.backends.service_token import normalize_pem
 from lambdas_support import (
     FAST,
@@ -187,13 +187,13 @@ def test_the_api_key_form(lambda_env: pytest.MonkeyPatch, mint: TokenMint) -> No
         lambda_env.setenv("PASSKEY_BACKEND", "loginid")
         lambda_env.setenv("LOGINID_BASE_URL", server.base_url)
         lambda_env.setenv("LOGINID_API_KEY_ID", "key-id-123")
-        runtime.reset()
+        container.reset()
         authenticator = SoftAuthenticator()
         assert register(authenticator, mint, "alice").outcome == "tokens"
         assert "Basic a2V5LWlkLTEyMzo" in server.authorizations
         assert sign_in(authenticator, "alice").outcome == "tokens"
         lambda_env.setenv("LOGINID_API_KEY_ID", "wrong-key")
-        runtime.reset()
+        container.reset()
         loop = CognitoLoop("alice")
         loop.start()
         options = json.loads((loop.respond("AUTH_PARAMS", GET) or {})["public_key"])
@@ -214,8 +214,8 @@ def test_snake_case_errors_are_understood(lambda_env: pytest.MonkeyPatch, minist
             "AWS_ENDPOINT_URL": ministack,
         }.items():
             lambda_env.setenv(name, value)
-        runtime.reset()
-        backend: Any = runtime.backend()
+        container.reset()
+        backend: Any = container.backend()
         with pytest.raises(Rejected) as caught:
             backend._call("POST", "/fido2/v2/auth/init", backend._user_body("nobody"))
         assert caught.value.reason == "backend_rejected"
@@ -227,7 +227,7 @@ def test_snake_case_errors_are_understood(lambda_env: pytest.MonkeyPatch, minist
 
 def test_passkey_management_through_loginid(loginid: LoginIdServer, mint: TokenMint) -> None:
     register(SoftAuthenticator(), mint, "alice")
-    backend = runtime.backend()
+    backend = container.backend()
     passkeys = backend.list_passkeys("alice")
     assert len(passkeys) == 1
     renamed = backend.rename_passkey("alice", passkeys[0].id, "Work key")
@@ -250,7 +250,7 @@ def test_the_key_is_loaded_once_per_container(loginid: LoginIdServer) -> None:
         calls.append(name)
         return loginid.tenant_key_pem
 
-    backend = LoginIdBackend(runtime.settings(), load_secret=load)
+    backend = LoginIdBackend(container.settings(), load_secret=load)
     for name in ("a", "b", "c"):
         backend.begin_authentication(name)
     assert len(calls) == 1
@@ -259,7 +259,7 @@ def test_the_key_is_loaded_once_per_container(loginid: LoginIdServer) -> None:
 def test_the_secret_is_cached_by_powertools(loginid: LoginIdServer, ministack: str) -> None:
     import boto3
 
-    backend: Any = runtime.backend()
+    backend: Any = container.backend()
     backend.begin_authentication("a")
     boto3.client(
         "secretsmanager",
@@ -268,7 +268,7 @@ def test_the_secret_is_cached_by_powertools(loginid: LoginIdServer, ministack: s
         aws_access_key_id="test",
         aws_secret_access_key="test",
     ).delete_secret(
-        SecretId=runtime.settings().loginid_secret_name, ForceDeleteWithoutRecovery=True
+        SecretId=container.settings().loginid_secret_name, ForceDeleteWithoutRecovery=True
     )
     backend._tokens._token = ""  # force a fresh signature: the key comes from the cache
     backend.begin_authentication("b")

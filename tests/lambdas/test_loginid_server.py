@@ -1,4 +1,4 @@
-"""The LoginID-compatible test server is no looser than PROTOCOL.md section 3."""
+"""The LoginID-compatible test server is no looser than docs/protocol.md, "LoginID's API"."""
 
 from __future__ import annotations
 

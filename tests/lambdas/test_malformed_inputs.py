@@ -11,6 +11,7 @@ from cognito_passkey.lambdas.handlers import create_auth_challenge, verify_auth_
 from cognito_passkey.protocol import dialect
 from lambdas_support import (
     GET,
+    LAMBDA_CONTEXT,
     CognitoLoop,
     ForgedCredential,
     TokenMint,
@@ -49,7 +50,7 @@ def with_response(credential: dict[str, Any], **fields: Any) -> str:
 
 def verify(private: dict[str, str], answer: Any, metadata: dict[str, str] | None = GET) -> bool:
     result = verify_auth_challenge.handler(
-        verify_event("alice", private, answer, metadata=metadata)
+        verify_event("alice", private, answer, metadata=metadata), LAMBDA_CONTEXT
     )
     correct = result["response"]["answerCorrect"]
     assert isinstance(correct, bool)
@@ -255,7 +256,7 @@ def test_a_malformed_create_event_gives_a_harmless_challenge(
 ) -> None:
     event = create_event("alice", [])
     mutate(event)
-    response = create_auth_challenge.handler(event)["response"]
+    response = create_auth_challenge.handler(event, LAMBDA_CONTEXT)["response"]
     assert response["privateChallengeParameters"] == {"kind": "REFUSED"}
     assert response["challengeMetadata"] == "REFUSED"
     assert all(isinstance(v, str) for v in response["publicChallengeParameters"].values())
@@ -264,27 +265,30 @@ def test_a_malformed_create_event_gives_a_harmless_challenge(
 
 def test_create_survives_a_non_dict_event(selfhosted: Any) -> None:
     for event in (None, [], "x", 5):
-        result = create_auth_challenge.handler(event)
+        result = create_auth_challenge.handler(event, LAMBDA_CONTEXT)
         assert result["response"]["privateChallengeParameters"] == {"kind": "REFUSED"}
 
 
 def test_verify_survives_a_non_dict_event(selfhosted: Any) -> None:
     for event in (None, [], "x", 5, {"request": None}):
-        assert verify_auth_challenge.handler(event)["response"]["answerCorrect"] is False
+        assert (
+            verify_auth_challenge.handler(event, LAMBDA_CONTEXT)["response"]["answerCorrect"]
+            is False
+        )
 
 
 def test_a_broken_configuration_fails_closed(
     lambda_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cognito_passkey.lambdas import runtime
+    from cognito_passkey.lambdas import container
 
     lambda_env.setenv("PASSKEY_BACKEND", "nonsense")
-    runtime.reset()
-    response = create_auth_challenge.handler(create_event("alice", []))["response"]
+    container.reset()
+    response = create_auth_challenge.handler(create_event("alice", []), LAMBDA_CONTEXT)["response"]
     assert response["privateChallengeParameters"] == {"kind": "REFUSED"}
     answer = json.dumps({"assertion_response": {}})
     result = verify_auth_challenge.handler(
-        verify_event("alice", {"kind": "FIDO2_GET", "state": "{}"}, answer)
+        verify_event("alice", {"kind": "FIDO2_GET", "state": "{}"}, answer), LAMBDA_CONTEXT
     )
     assert result["response"]["answerCorrect"] is False
     assert "config_error" in rejections(capsys.readouterr().out)
@@ -293,12 +297,12 @@ def test_a_broken_configuration_fails_closed(
 def test_an_unreachable_table_gives_the_plain_round_one(
     selfhosted: Any, lambda_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cognito_passkey.lambdas import runtime
+    from cognito_passkey.lambdas import container
     from cognito_passkey.lambdas.backends import store
 
     lambda_env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     store._clients.clear()
-    runtime.reset()
+    container.reset()
     try:
         loop = CognitoLoop("alice")
         assert loop.start() == {"challenge": "AUTH_PARAMS"}

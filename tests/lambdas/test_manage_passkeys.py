@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cognito_passkey.lambdas.handlers.manage_passkeys import handler
 from lambdas_support import (
+    LAMBDA_CONTEXT,
     TokenMint,
     enroll,
     rejections,
@@ -63,7 +64,7 @@ def test_list_rename_delete(selfhosted: Any, mint: TokenMint) -> None:
     enroll(mint, "alice")
     enroll(mint, "bob")
     token = mint.access_token("alice")
-    listed = handler(url_event("GET", "/passkeys", token))
+    listed = handler(url_event("GET", "/passkeys", token), LAMBDA_CONTEXT)
     assert listed["statusCode"] == 200
     assert listed["headers"]["content-type"] == "application/json"
     passkeys = body(listed)["passkeys"]
@@ -80,28 +81,42 @@ def test_list_rename_delete(selfhosted: Any, mint: TokenMint) -> None:
     first = passkeys[0]["id"]
 
     renamed = handler(
-        url_event("PATCH", f"/passkeys/{first}", token, json.dumps({"name": "YubiKey"}))
+        url_event("PATCH", f"/passkeys/{first}", token, json.dumps({"name": "YubiKey"})),
+        LAMBDA_CONTEXT,
     )
     assert renamed["statusCode"] == 200 and body(renamed)["name"] == "YubiKey"
-    again = body(handler(url_event("GET", "/passkeys", token)))["passkeys"]
+    again = body(handler(url_event("GET", "/passkeys", token), LAMBDA_CONTEXT))["passkeys"]
     assert [p["name"] for p in again if p["id"] == first] == ["YubiKey"]
 
-    deleted = handler(url_event("DELETE", f"/passkeys/{first}", token))
+    deleted = handler(url_event("DELETE", f"/passkeys/{first}", token), LAMBDA_CONTEXT)
     assert deleted["statusCode"] == 204 and deleted["body"] == ""
-    assert len(body(handler(url_event("GET", "/passkeys", token)))["passkeys"]) == 1
-    assert handler(url_event("DELETE", f"/passkeys/{first}", token))["statusCode"] == 404
+    assert len(body(handler(url_event("GET", "/passkeys", token), LAMBDA_CONTEXT))["passkeys"]) == 1
+    assert (
+        handler(url_event("DELETE", f"/passkeys/{first}", token), LAMBDA_CONTEXT)["statusCode"]
+        == 404
+    )
 
 
 def test_nobody_touches_another_users_passkeys(selfhosted: Any, mint: TokenMint) -> None:
     enroll(mint, "bob")
-    bobs = body(handler(url_event("GET", "/passkeys", mint.access_token("bob"))))["passkeys"][0]
+    bobs = body(handler(url_event("GET", "/passkeys", mint.access_token("bob")), LAMBDA_CONTEXT))[
+        "passkeys"
+    ][0]
     alice = mint.access_token("alice")
-    assert body(handler(url_event("GET", "/passkeys", alice)))["passkeys"] == []
+    assert body(handler(url_event("GET", "/passkeys", alice), LAMBDA_CONTEXT))["passkeys"] == []
     patch = url_event("PATCH", f"/passkeys/{bobs['id']}", alice, json.dumps({"name": "mine"}))
-    assert handler(patch)["statusCode"] == 404
-    assert handler(url_event("DELETE", f"/passkeys/{bobs['id']}", alice))["statusCode"] == 404
+    assert handler(patch, LAMBDA_CONTEXT)["statusCode"] == 404
     assert (
-        len(body(handler(url_event("GET", "/passkeys", mint.access_token("bob"))))["passkeys"]) == 1
+        handler(url_event("DELETE", f"/passkeys/{bobs['id']}", alice), LAMBDA_CONTEXT)["statusCode"]
+        == 404
+    )
+    assert (
+        len(
+            body(handler(url_event("GET", "/passkeys", mint.access_token("bob")), LAMBDA_CONTEXT))[
+                "passkeys"
+            ]
+        )
+        == 1
     )
 
 
@@ -124,7 +139,7 @@ def test_a_valid_access_token_is_required(
         event["headers"]["authorization"] = "Basic YWxpY2U6c2VjcmV0"
     else:
         event = url_event("GET", "/passkeys", tokens[token_kind])
-    response = handler(event)
+    response = handler(event, LAMBDA_CONTEXT)
     assert response["statusCode"] == 401
     assert body(response)["error"] == "unauthorized"
     assert response["headers"]["www-authenticate"] == "Bearer"
@@ -157,7 +172,7 @@ def test_request_errors(
     status: int,
     error: str,
 ) -> None:
-    response = handler(url_event(method, path, mint.access_token("alice"), payload))
+    response = handler(url_event(method, path, mint.access_token("alice"), payload), LAMBDA_CONTEXT)
     assert response["statusCode"] == status
     assert body(response)["error"] == error
     assert isinstance(body(response)["message"], str)
@@ -166,25 +181,25 @@ def test_request_errors(
 def test_a_base64_body_is_decoded(selfhosted: Any, mint: TokenMint) -> None:
     enroll(mint, "alice")
     token = mint.access_token("alice")
-    passkey = body(handler(url_event("GET", "/passkeys", token)))["passkeys"][0]
+    passkey = body(handler(url_event("GET", "/passkeys", token), LAMBDA_CONTEXT))["passkeys"][0]
     encoded = base64.b64encode(json.dumps({"name": "Laptop"}).encode()).decode()
     event = url_event("PATCH", f"/passkeys/{passkey['id']}", token, encoded, isBase64Encoded=True)
-    response = handler(event)
+    response = handler(event, LAMBDA_CONTEXT)
     assert response["statusCode"] == 200 and body(response)["name"] == "Laptop"
 
 
 @pytest.mark.parametrize("event", [None, [], {}, {"rawPath": 5}, {"requestContext": "x"}])
 def test_malformed_events_get_a_400(selfhosted: Any, event: Any) -> None:
-    assert handler(event)["statusCode"] == 400
+    assert handler(event, LAMBDA_CONTEXT)["statusCode"] == 400
 
 
 def test_a_missing_pool_setting_is_a_server_error(
     selfhosted: Any, mint: TokenMint, lambda_env: pytest.MonkeyPatch
 ) -> None:
-    from cognito_passkey.lambdas import runtime
+    from cognito_passkey.lambdas import container
 
     lambda_env.delenv("PASSKEY_CLIENT_IDS")
-    runtime.reset()
-    response = handler(url_event("GET", "/passkeys", mint.access_token("alice")))
+    container.reset()
+    response = handler(url_event("GET", "/passkeys", mint.access_token("alice")), LAMBDA_CONTEXT)
     assert response["statusCode"] == 500
     assert body(response)["error"] == "server_error"

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lambdas_support import (
     GET,
+    LAMBDA_CONTEXT,
     CognitoLoop,
     ForgedCredential,
     TokenMint,
@@ -103,6 +104,7 @@ def round_two_private(request: pytest.FixtureRequest, mint: TokenMint) -> dict[s
     return privates
 
 
+@pytest.mark.e2e  # round_two_private asks for a backend on the local AWS by name
 @settings(max_examples=150, deadline=None, suppress_health_check=FIXTURES)
 @given(answer=answers, meta=metadata, which=st.sampled_from(["round1", "get", "create"]))
 def test_arbitrary_answers_are_refused_cleanly(
@@ -114,7 +116,7 @@ def test_arbitrary_answers_are_refused_cleanly(
 ) -> None:
     capsys.readouterr()
     event = verify_event("alice", round_two_private[which], answer, metadata=meta)
-    result = verify_auth_challenge.handler(event)
+    result = verify_auth_challenge.handler(event, LAMBDA_CONTEXT)
     assert result["response"]["answerCorrect"] is False
     logged = reasons(capsys.readouterr().out)
     assert len(logged) == 1 and "internal_error" not in logged
@@ -218,7 +220,7 @@ def test_define_only_issues_tokens_for_a_legitimate_session(
     original = copy.deepcopy(event)
     if mutate:
         event = _mutate(event, path, value)
-    response = define_auth_challenge.handler(event)["response"]
+    response = define_auth_challenge.handler(event, LAMBDA_CONTEXT)["response"]
     assert isinstance(response["issueTokens"], bool)
     assert isinstance(response["failAuthentication"], bool)
     assert not (response["issueTokens"] and response["failAuthentication"])
@@ -249,7 +251,7 @@ def test_create_always_answers_with_string_parameters(
     event = create_event("alice", session[:1], metadata=meta, user_not_found=not_found)
     if mutate:
         event = _mutate(event, path, value)
-    response = create_auth_challenge.handler(event)["response"]
+    response = create_auth_challenge.handler(event, LAMBDA_CONTEXT)["response"]
     assert isinstance(response["challengeMetadata"], str)
     for name in ("publicChallengeParameters", "privateChallengeParameters"):
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in response[name].items())

@@ -7,19 +7,33 @@ from typing import Any
 from cognito_passkey.lambdas.answers import Assertion, Attestation
 from cognito_passkey.lambdas.config import load_settings
 from cognito_passkey.lambdas.events import parse_create
+from fido2.webauthn import (
+    AuthenticationResponse,
+    AuthenticatorAssertionResponse,
+    AuthenticatorAttestationResponse,
+    RegistrationResponse,
+)
 
 ID_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJlLXNlY3JldA"
 SIGNATURE = b"\x30\x44-signature-bytes-secret"
 
 
 def test_attestation_repr_hides_the_id_token() -> None:
-    attestation = Attestation(b"cred", None, None, ("usb",), ID_TOKEN)  # type: ignore[arg-type]
+    response = AuthenticatorAttestationResponse(client_data=None, attestation_object=None)  # type: ignore[arg-type]
+    attestation = Attestation(
+        RegistrationResponse(raw_id=b"cred", response=response), ("usb",), ID_TOKEN
+    )
     assert ID_TOKEN not in repr(attestation)
     assert "cred" in repr(attestation)  # the rest is still shown
 
 
 def test_assertion_repr_hides_the_signature() -> None:
-    assertion = Assertion(b"cred", None, None, SIGNATURE, None)  # type: ignore[arg-type]
+    response = AuthenticatorAssertionResponse(
+        client_data=None,  # type: ignore[arg-type]
+        authenticator_data=None,  # type: ignore[arg-type]
+        signature=SIGNATURE,
+    )
+    assertion = Assertion(AuthenticationResponse(raw_id=b"cred", response=response))
     assert repr(SIGNATURE) not in repr(assertion)
     assert "signature" not in repr(assertion)
 

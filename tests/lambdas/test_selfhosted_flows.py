@@ -88,9 +88,9 @@ def test_fast_sign_in_off_gives_the_original_round_one(
     selfhosted: Any, lambda_env: pytest.MonkeyPatch
 ) -> None:
     lambda_env.setenv("PASSKEY_FAST_SIGNIN", "false")
-    from cognito_passkey.lambdas import runtime
+    from cognito_passkey.lambdas import container
 
-    runtime.reset()
+    container.reset()
     loop = CognitoLoop("dave")
     assert loop.start() == {"challenge": "AUTH_PARAMS"}
 

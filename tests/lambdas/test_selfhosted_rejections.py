@@ -7,12 +7,13 @@ import time
 from typing import Any
 
 import pytest
-from cognito_passkey.lambdas import runtime
+from cognito_passkey.lambdas import container
 from cognito_passkey.lambdas.handlers import verify_auth_challenge
 from cryptography.hazmat.primitives.asymmetric import ec
 from lambdas_support import (
     APP_ORIGIN,
     GET,
+    LAMBDA_CONTEXT,
     UP,
     UV,
     CognitoLoop,
@@ -96,7 +97,7 @@ def test_user_verification_is_enforced_when_required(
 
     assert selfhosted["PASSKEY_USER_VERIFICATION"] == "preferred"
     lambda_env.setenv("PASSKEY_USER_VERIFICATION", "required")
-    runtime.reset()
+    container.reset()
     loop, options = sign_in_round("alice")
     assert options["userVerification"] == "required"
     answer = assertion_answer(forge_assertion(options, credential, flags=UP), options)
@@ -150,7 +151,9 @@ def test_a_replayed_answer_is_refused(
     loop.respond(answer, GET)
     assert loop.outcome == "tokens"
     capsys.readouterr()
-    again = verify_auth_challenge.handler(verify_event("alice", private, answer, metadata=GET))
+    again = verify_auth_challenge.handler(
+        verify_event("alice", private, answer, metadata=GET), LAMBDA_CONTEXT
+    )
     assert again["response"]["answerCorrect"] is False
     assert rejections(capsys.readouterr().out) == ["challenge_unknown_or_used"]
 
@@ -161,7 +164,9 @@ def test_a_challenge_cannot_be_answered_for_another_user(
     enroll(mint, "alice")
     bobs = enroll(mint, "bob")
     loop, answer = forged_round(bobs)
-    result = verify_auth_challenge.handler(verify_event("bob", loop.private, answer, metadata=GET))
+    result = verify_auth_challenge.handler(
+        verify_event("bob", loop.private, answer, metadata=GET), LAMBDA_CONTEXT
+    )
     assert result["response"]["answerCorrect"] is False
     assert rejections(capsys.readouterr().out)[-1] == "challenge_unknown_or_used"
 
@@ -280,7 +285,7 @@ def test_a_bent_registration_is_refused_and_stores_nothing(
     loop.respond(answer, create_metadata())
     assert loop.outcome == "failed"
     assert rejections(capsys.readouterr().out)[0] == reason
-    assert runtime.backend().list_passkeys("alice") == []
+    assert container.backend().list_passkeys("alice") == []
 
 
 def test_a_passkey_cannot_be_registered_twice(

@@ -127,7 +127,7 @@ def test_windows_path_uses_the_injected_platform_client(kit: Any, terminal: Any,
     def no_enumeration() -> list[Any]:
         raise AssertionError("devices must not be enumerated when the platform client is used")
 
-    from cognito_passkey.authenticator.client import ClientAuthenticator
+    from cognito_passkey.authenticator.fido2_authenticator import ClientAuthenticator
 
     auth = ClientAuthenticator(
         interaction=terminal.interaction(),

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .client import ClientAuthenticator
+from .fido2_authenticator import ClientAuthenticator
 from .interaction import TerminalInteraction
 
 if TYPE_CHECKING:
