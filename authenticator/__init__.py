@@ -28,6 +28,7 @@ from .errors import (
     StoreCorruptedError,
     StoreLockedError,
     UserVerificationError,
+    WeakPassphraseError,
 )
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ __all__ = [
     "TerminalInteraction",
     "UsbDeviceInfo",
     "UserVerificationError",
+    "WeakPassphraseError",
     "WebAuthnJSON",
     "list_usb_devices",
     "open_authenticator",

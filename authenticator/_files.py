@@ -4,23 +4,96 @@ Credential stores, tokens and client secrets live in these files, so every write
 goes to a temporary file in the same directory (0600 whatever the umask), is
 flushed to disk, and replaces the target in one ``os.replace``, after which the
 directory is fsync'd so the rename survives a crash: a reader sees either the old
-file or the new one, never half of one.
+file or the new one, never half of one. Directories are made 0700 whatever the umask
+(parents too), and a directory whose secrets someone else could plant or swap is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+_TRUSTED_OWNERS_EXTRA = (0,)  # root can read everything anyway; system-wide dirs are its
+
+
+class UnsafePathError(PermissionError):
+    """A directory (or file) holding secrets that another user owns or may write to."""
+
+    def __init__(self, path: Path, problem: str, fix: str) -> None:
+        super().__init__(f"refusing to use {path}: {problem}; fix it with `{fix}`")
+        self.path = path
 
 
 def ensure_private_dir(directory: Path) -> None:
-    """Create ``directory`` (0700) if missing; an existing one keeps its mode."""
-    directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """Create ``directory`` and any missing parents 0700, whatever the umask.
+
+    An existing directory keeps its mode (:func:`check_private_dir` judges it).
+    ``Path.mkdir(parents=True)`` would make the parents ``0777 & ~umask``.
+    """
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: judged by check_private_dir
+        if os.name == "posix":  # mkdir's mode went through the umask
+            os.chmod(path, DIR_MODE)
+    if not directory.is_dir():
+        directory.mkdir(mode=DIR_MODE)  # raises the usual FileExistsError/NotADirectoryError
+
+
+def check_private_dir(directory: Path) -> None:
+    """Raise :class:`UnsafePathError` unless only this user can change ``directory``.
+
+    It must be a directory owned by this user (or root) that neither its group nor others
+    may write: otherwise anyone could plant a file there or swap one. Not checked where the
+    platform has no POSIX owners and modes (Windows).
+    """
+    if not hasattr(os, "geteuid"):
+        return
+    info = directory.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafePathError(directory, "it is not a directory", f"rm {directory}")
+    if info.st_uid not in (os.geteuid(), *_TRUSTED_OWNERS_EXTRA):
+        raise UnsafePathError(
+            directory,
+            f"it is owned by another user (uid {info.st_uid})",
+            f"chown {os.geteuid()} {directory} && chmod 700 {directory}",
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise UnsafePathError(
+            directory,
+            f"its group or other users may write to it (mode {stat.S_IMODE(info.st_mode):o})",
+            f"chmod 700 {directory}",
+        )
+
+
+def check_private_file(path: Path, info: os.stat_result) -> None:
+    """Raise :class:`UnsafePathError` unless the opened file ``info`` is this user's
+    and only this user may write it (the same rule as its directory)."""
+    if not hasattr(os, "geteuid"):
+        return
+    if info.st_uid not in (os.geteuid(), *_TRUSTED_OWNERS_EXTRA):
+        raise UnsafePathError(
+            path, f"it is owned by another user (uid {info.st_uid})", f"rm {path}"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise UnsafePathError(
+            path,
+            f"its group or other users may write to it (mode {stat.S_IMODE(info.st_mode):o})",
+            f"chmod 600 {path}",
+        )
 
 
 def write_private(path: Path, data: bytes) -> None:

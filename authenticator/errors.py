@@ -86,6 +86,10 @@ class StoreLockedError(CredentialStoreError):
     """The store is encrypted and the passphrase is missing or wrong."""
 
 
+class WeakPassphraseError(CredentialStoreError):
+    """A new encrypted store's passphrase is too short to stand up to guessing."""
+
+
 class InvalidOptionsError(AuthenticatorError):
     """The WebAuthn options from the server are malformed or incomplete."""
 

@@ -7,6 +7,12 @@ touches wins; the others are cancelled through one shared ``threading.Event``,
 as python-fido2's own examples do. A key without a matching passkey drops out
 quietly while another may still answer.
 
+A PIN that nobody typed for a particular key (``COGNITO_PASSKEY_PIN``, or
+``pin=``) is never tried on several keys: before it is sent, the key must be
+touched (CTAP 2.1 authenticatorSelection, or a touch probe on a CTAP 2.0 key),
+and only the first key touched receives it. A wrong key would otherwise spend
+one of its PIN retries on every run, and be locked for good after eight.
+
 The caller's thread only waits and serves the terminal (PIN entry, choices),
 so Ctrl-C arrives there: it sets the cancel event, waits for the keys to stop,
 and raises CancelledError. The options' ``timeout`` is a timer on the same event.
@@ -22,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, TypeVar
 
 from fido2.client import (
@@ -153,6 +160,9 @@ class _Operation:
         self.context = context
         self.cancel = threading.Event()
         self.timed_out = threading.Event()
+        self.chosen: _Target | None = None  # the key touched to receive an untyped PIN
+        self.choosing_over = threading.Event()  # a key was chosen, or the operation ended
+        self._choice_lock = threading.Lock()
         self.inbox: queue.Queue[_Result | _CallRequest] = queue.Queue()
 
     # -- worker side --------------------------------------------------------------
@@ -170,11 +180,50 @@ class _Operation:
             except FutureTimeout:
                 continue
 
+    def _stop(self) -> None:
+        """End the operation: keys waiting for a touch (or to be chosen) give up."""
+        self.cancel.set()
+        self.choosing_over.set()
+
+    def _choose(self, target: _Target, client: WebAuthnClient) -> None:
+        """Let ``target`` receive a PIN nobody typed only if the person touched it first.
+
+        Several keys and a PIN from ``COGNITO_PASSKEY_PIN`` (or ``pin=``): the
+        key must be picked by a touch before the PIN is sent, so the keys that are
+        not the person's never see it. Raises CancelledError for a key not picked.
+        """
+        if (
+            len(self.targets) < 2
+            or self.interaction.pin_source is None
+            or not isinstance(client, Fido2Client)
+        ):
+            return  # one key, or a PIN the person types for the key the prompt names
+        with self._choice_lock:
+            if self.chosen is target:
+                return
+            taken = self.chosen is not None
+        if not taken:
+            self.interaction.prompt_up()
+            try:
+                client.selection(self.choosing_over)
+            except ClientError:
+                if not self.choosing_over.is_set():
+                    raise  # this key failed for a reason of its own
+            else:
+                with self._choice_lock:
+                    if self.chosen is None:
+                        self.chosen = target
+                        self.choosing_over.set()  # the other keys stop waiting
+                        self.interaction.key_chosen(target.label)
+                        return
+        raise CancelledError(f"{target.label} was not the key touched; the PIN was not sent to it.")
+
     def _work(self, target: _Target) -> None:
         interaction = DeviceInteraction(self.interaction, target.label)
         last_retries: int | None = None
         try:
             client = target.make_client(interaction)
+            interaction.before_pin = partial(self._choose, target, client)
             if isinstance(client, Fido2Client) and client.info.transports:
                 target.transports = tuple(str(t) for t in client.info.transports)
             while True:
@@ -197,7 +246,10 @@ class _Operation:
 
     def execute(self) -> tuple[_Target, Any]:
         self.interaction.begin_operation(
-            device_count=len(self.targets), call_on_caller=self.call_on_caller
+            device_count=len(self.targets),
+            call_on_caller=self.call_on_caller,
+            rp_id=self.context.rp_id,
+            operation=self.context.operation,
         )
         timer = None
         if self.timeout_ms:
@@ -215,13 +267,13 @@ class _Operation:
                 thread.start()
             winner = self._wait(len(threads), failures)
         except KeyboardInterrupt as exc:
-            self.cancel.set()
+            self._stop()
             self._join(threads)
             raise CancelledError("Cancelled (Ctrl-C); the security key was released.") from exc
         finally:
             if timer is not None:
                 timer.cancel()
-            self.cancel.set()
+            self._stop()
             self.interaction.end_operation()
         self._join(threads)
         if winner is not None:
@@ -230,7 +282,7 @@ class _Operation:
 
     def _on_timeout(self) -> None:
         self.timed_out.set()
-        self.cancel.set()
+        self._stop()
 
     def _wait(self, pending: int, failures: list[_Result]) -> _Result | None:
         while pending:
@@ -247,7 +299,7 @@ class _Operation:
             failures.append(item)
             kind = outcome(item.error)
             if kind is Outcome.FATAL and not self.cancel.is_set():
-                self.cancel.set()  # one key's real failure ends the operation
+                self._stop()  # one key's real failure ends the operation
             elif kind is Outcome.INELIGIBLE and pending and not self.cancel.is_set():
                 error = self._convert(item)
                 self.interaction.notice(f"{error} Waiting for another key...")

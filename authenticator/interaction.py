@@ -2,7 +2,8 @@
 
 Prompts and notices go to stderr (stdout carries data). The PIN is read without
 echo and is never printed or logged. Without a terminal nothing is asked: the
-PIN comes from the caller or ``COGNITO_PASSKEY_PIN``.
+PIN comes from the caller or ``COGNITO_PASSKEY_PIN``, and with several keys
+plugged in it goes only to the key the person touches.
 
 A key operation runs in worker threads (one per key), but reading the terminal
 must happen on the caller's thread so that Ctrl-C lands where it can cancel the
@@ -78,6 +79,7 @@ class TerminalInteraction(UserInteraction):
         self._read_lock = threading.Lock()
         self._touch_announced = False
         self._device_count = 1
+        self._purpose = ""
         self._call_on_caller: Callable[[Callable[[], Any]], Any] = _run_here
 
     # -- configuration the runner reads -------------------------------------------------
@@ -106,12 +108,21 @@ class TerminalInteraction(UserInteraction):
         return self._stream if self._stream is not None else sys.stderr
 
     def begin_operation(
-        self, *, device_count: int, call_on_caller: CallOnCaller[Any] | None = None
+        self,
+        *,
+        device_count: int,
+        call_on_caller: CallOnCaller[Any] | None = None,
+        rp_id: str | None = None,
+        operation: str | None = None,
     ) -> None:
-        """Start of one create/get: the touch prompt may show once more."""
+        """Start of one create/get for ``rp_id``: the touch prompt may show once more.
+
+        The prompt names the RP, so the person sees which site the touch is for.
+        """
         with self._lock:
             self._touch_announced = False
             self._device_count = device_count
+            self._purpose = _purpose(operation, rp_id)
             self._call_on_caller = call_on_caller or _run_here
 
     def end_operation(self) -> None:
@@ -145,11 +156,19 @@ class TerminalInteraction(UserInteraction):
                 return
             self._touch_announced = True
             count = self._device_count
+            purpose = self._purpose
         if self._should_announce_touch():
             if count > 1:
-                self.notice(f"Touch your security key (the one you want to use, of {count}).")
+                self.notice(
+                    f"Touch your security key{purpose} (the one you want to use, of {count})."
+                )
             else:
-                self.notice("Touch your security key.")
+                self.notice(f"Touch your security key{purpose}.")
+
+    def key_chosen(self, device_label: str) -> None:
+        """A touch picked one of several keys; the operation itself needs another."""
+        if self._should_announce_touch():
+            self.notice(f"Using {device_label}; touch it once more.")
 
     def request_uv(self, permissions: ClientPin.PERMISSION, rp_id: str | None) -> bool:
         return True
@@ -217,12 +236,32 @@ class TerminalInteraction(UserInteraction):
                 print(f"Please answer a number from 1 to {len(accounts)}.", file=stream)
 
 
-class DeviceInteraction(UserInteraction):
-    """The view one key's client gets: same person, prompts labelled with the key."""
+def _purpose(operation: str | None, rp_id: str | None) -> str:
+    """`` to sign in to example.com``: what the touch is for, or nothing when unknown."""
+    if not rp_id:
+        return ""
+    if operation == "create":
+        return f" to create a passkey for {rp_id}"
+    return f" to sign in to {rp_id}"
 
-    def __init__(self, parent: TerminalInteraction, device_label: str) -> None:
+
+class DeviceInteraction(UserInteraction):
+    """The view one key's client gets: same person, prompts labelled with the key.
+
+    ``before_pin`` runs after the PIN is known and before it is handed to the key:
+    the runner uses it to let only the key the person touched receive a PIN that
+    nobody typed for it (it raises when this key was not the one).
+    """
+
+    def __init__(
+        self,
+        parent: TerminalInteraction,
+        device_label: str,
+        before_pin: Callable[[], None] | None = None,
+    ) -> None:
         self._parent = parent
         self._label = device_label
+        self.before_pin = before_pin
 
     def prompt_up(self) -> None:
         self._parent.prompt_up()
@@ -231,4 +270,7 @@ class DeviceInteraction(UserInteraction):
         return self._parent.request_uv(permissions, rp_id)
 
     def request_pin(self, permissions: ClientPin.PERMISSION, rp_id: str | None) -> str | None:
-        return self._parent.pin_for(self._label)
+        pin = self._parent.pin_for(self._label)
+        if self.before_pin is not None:
+            self.before_pin()
+        return pin

@@ -4,6 +4,16 @@ It is a ClientAuthenticator whose only device is an in-process
 ``SoftCtapDevice``, so everything a USB key goes through (client data, RP ID
 rules, PIN handling, response JSON) is exercised the same way. It never asks:
 the PIN (if the store has one) comes from ``pin=`` or ``COGNITO_PASSKEY_PIN``.
+
+User verification, as a store decides it:
+
+- no PIN set (headless QA, the default): built-in verification approves at once,
+  also for a relying party that requires user verification;
+- a PIN set: user verification means the PIN, sent as a pinUvAuthToken; without
+  it a sign-in that needs verification fails with PinRequiredError;
+- a PIN set and the store's ``builtin_uv`` setting on
+  (``cognito-passkey soft info PATH --builtin-uv``, or
+  ``store.set_builtin_uv(True)``): built-in verification again, no PIN needed.
 """
 
 from __future__ import annotations
@@ -47,7 +57,7 @@ def open_store(
 
 
 class SoftAuthenticator(ClientAuthenticator):
-    """A headless software authenticator (built-in user verification, no prompts).
+    """A headless software authenticator (no prompts; user verification as above).
 
     ``store`` is a credential store, a path to a store file, or None for an
     in-memory store. ``device_options`` go to ``SoftCtapDevice`` unchanged.

@@ -4,6 +4,11 @@ Files live in ``$COGNITO_PASSKEY_CACHE_DIR`` or the platform's user cache
 directory (0700), each 0600 and written atomically. The cache is disposable: a
 damaged file is ignored with a warning on stderr and simply replaced by the next
 sign-in; deleting the directory only costs one more touch of the key.
+
+What is read back is trusted only so far as it cannot have been planted: a directory
+another user owns or may write to is refused (a ConfigurationError saying how to fix
+it), and an entry is used only when its tokens name the user, pool and app client asked
+for (their unverified claims; a mismatch is a cache miss).
 """
 
 from __future__ import annotations
@@ -18,13 +23,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from cognito_passkey.authenticator._files import write_private
-from cognito_passkey.client.errors import TokenError
-from cognito_passkey.client.tokens import Tokens
+from cognito_passkey.authenticator._files import (
+    UnsafePathError,
+    check_private_dir,
+    check_private_file,
+    ensure_private_dir,
+    write_private,
+)
+from cognito_passkey.client.errors import ConfigurationError, TokenError
+from cognito_passkey.client.tokens import Tokens, unverified_claims
+from cognito_passkey.protocol import pools
 
 ENV_CACHE_DIR: Final = "COGNITO_PASSKEY_CACHE_DIR"
 FORMAT_VERSION: Final = 1
 MAX_FILE_BYTES: Final = 256 * 1024
+USER_CLAIMS: Final = ("cognito:username", "email", "preferred_username", "phone_number", "sub")
+"""The ID token claims a user may sign in by (the username or an alias)."""
 
 
 def default_cache_dir() -> Path:
@@ -82,12 +96,14 @@ class TokenCache:
 
     def load(self, key: CacheKey, username: str) -> CacheEntry | None:
         """The cached entry of ``username``, or None when absent or unusable."""
+        if not self._checked_dir():
+            return None
         return self._read(self.path_for(key, username), key, username)
 
     def latest(self, key: CacheKey) -> CacheEntry | None:
         """The most recently saved entry of the profile (for commands given no username)."""
         best: CacheEntry | None = None
-        if not self.directory.is_dir():
+        if not self._checked_dir():
             return None
         for path in self.directory.glob(f"{key.profile}.*.json"):
             entry = self._read(path, key, None)
@@ -106,23 +122,39 @@ class TokenCache:
             "saved_at": time.time(),
             "tokens": tokens.to_dict(),
         }
+        ensure_private_dir(self.directory)
+        self._checked_dir()
         write_private(path, json.dumps(document, indent=1).encode("utf-8"))
         return path
 
     def delete(self, key: CacheKey, username: str) -> bool:
         """Forget ``username``'s tokens; false when there were none."""
+        self._checked_dir()
         try:
             self.path_for(key, username).unlink()
         except FileNotFoundError:
             return False
         return True
 
+    def _checked_dir(self) -> bool:
+        """False when the directory does not exist; raises when others could write to it."""
+        try:
+            check_private_dir(self.directory)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except UnsafePathError as exc:
+            raise ConfigurationError(f"token cache: {exc}") from None
+        return True
+
     def _read(self, path: Path, key: CacheKey, username: str | None) -> CacheEntry | None:
         try:
             with path.open("rb") as handle:
+                check_private_file(path, os.fstat(handle.fileno()))
                 raw = handle.read(MAX_FILE_BYTES + 1)
         except FileNotFoundError:
             return None
+        except UnsafePathError as exc:
+            raise ConfigurationError(f"token cache: {exc}") from None
         except OSError as exc:
             self._warn(f"ignoring unreadable token cache {path}: {exc.strerror}")
             return None
@@ -142,4 +174,35 @@ class TokenCache:
             return None
         if document.get("scope") != key.scope() or (username is not None and name != username):
             return None
+        if not tokens_belong_to(tokens, key, name):
+            return None  # someone else's tokens: a miss, like another pool's entry
         return CacheEntry(username=name, tokens=tokens, saved_at=saved_at)
+
+
+def tokens_belong_to(tokens: Tokens, key: CacheKey, username: str) -> bool:
+    """True when both tokens name ``username`` (or an alias of it), the key's pool and app
+    client, each in its own role; read unverified: the check keeps a planted or misfiled
+    entry from standing in for the user's own (the token's signature is Cognito's concern)."""
+    try:
+        id_claims = unverified_claims(tokens.id_token)
+        access_claims = unverified_claims(tokens.access_token)
+        issuer = pools.issuer(key.user_pool_id)
+    except (TokenError, ValueError):
+        return False
+    if not (
+        id_claims.get("token_use") == "id"
+        and access_claims.get("token_use") == "access"
+        and id_claims.get("iss") == issuer
+        and access_claims.get("iss") == issuer
+        and id_claims.get("aud") == key.client_id
+        and access_claims.get("client_id") == key.client_id
+    ):
+        return False
+    internal = id_claims.get("cognito:username")
+    if not isinstance(internal, str) or access_claims.get("username") != internal:
+        return False
+    wanted = username.casefold()
+    return any(
+        isinstance(id_claims.get(claim), str) and str(id_claims[claim]).casefold() == wanted
+        for claim in USER_CLAIMS
+    )

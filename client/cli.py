@@ -53,7 +53,8 @@ _SETTING_HELP = {
     "client_secret": "App client secret (prefer COGNITO_PASSKEY_CLIENT_SECRET or the profile).",
     "authenticator": "'usb' (default) or 'soft:PATH' for a software key store.",
     "origin": "Origin put in the client data (default https://<RP ID>).",
-    "rp_id": "Relying party ID, used when the challenge names none.",
+    "rp_id": "Relying party ID the passkeys are for (default: the origin's host); "
+    "a challenge naming another RP is refused.",
     "management_url": "The passkey management API URL (self-hosted backend).",
 }
 _DEBUG_ENV = "COGNITO_PASSKEY_DEBUG"
@@ -269,7 +270,11 @@ def add_passkey(
             raise
         current, name = got.tokens, got.username
     tokens = client.add_passkey(
-        name, current.id_token, timeout_s=timeout_s, require_usernameless=usernameless
+        name,
+        current.id_token,
+        access_token=current.access_token,
+        timeout_s=timeout_s,
+        require_usernameless=usernameless,
     )
     cache.save(key, name, tokens)
     progress(f"Passkey added for {name}.")
@@ -526,8 +531,13 @@ def soft() -> None:
 @click.option(
     "--encrypt", is_flag=True, help="Encrypt the store (passphrase asked, or from the env)."
 )
+@click.option(
+    "--builtin-uv",
+    is_flag=True,
+    help="Let built-in verification stand in for a PIN once one is set (see `soft info`).",
+)
 @debug_option
-def soft_create(path: str, encrypt: bool) -> None:
+def soft_create(path: str, encrypt: bool, builtin_uv: bool) -> None:
     """Create an empty store file at PATH (0600); passkeys are added by add-passkey/sign-up."""
     from cognito_passkey.authenticator import PASSPHRASE_ENV, open_store
 
@@ -539,8 +549,45 @@ def soft_create(path: str, encrypt: bool) -> None:
             "Passphrase for the new store", hide_input=True, confirmation_prompt=True, err=True
         )
     store = open_store(path, passphrase=passphrase)
-    store.update_device_state(lambda state: state)
+    store.set_builtin_uv(builtin_uv)
     progress(f"Created {path}. Use it with --authenticator soft:{path}")
+
+
+@soft.command("info")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--builtin-uv/--no-builtin-uv",
+    default=None,
+    help="Change the setting: built-in verification stands in for a set PIN, or not.",
+)
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table")
+@debug_option
+def soft_info(path: str, builtin_uv: bool | None, output: str) -> None:
+    """Show the store at PATH: PIN, user verification, credentials (never keys or PIN).
+
+    With a PIN set, user verification means the PIN (COGNITO_PASSKEY_PIN) unless the
+    store enables built-in verification, which approves at once; without a PIN the
+    built-in verification answers (headless runs).
+    """
+    from cognito_passkey.authenticator import open_store
+
+    store = open_store(path)
+    state = store.set_builtin_uv(builtin_uv) if builtin_uv is not None else store.device_state()
+    pin_set = state.pin is not None
+    info = {
+        "path": path,
+        "encrypted": bool(getattr(store, "encrypted", False)),
+        "pin_set": pin_set,
+        "pin_retries": state.pin_retries,
+        "builtin_uv": state.builtin_uv,
+        "user_verification": "built-in" if state.builtin_uv or not pin_set else "PIN",
+        "credentials": len(store.list_credentials()),
+    }
+    if output == "json":
+        click.echo(json.dumps(info, indent=2))
+        return
+    for name, value in info.items():
+        click.echo(f"{name}\t{str(value).lower() if isinstance(value, bool) else value}")
 
 
 @soft.command("list")

@@ -5,7 +5,9 @@ A setting comes from, in order: a command-line flag, an environment variable
 the config file. The profile is ``--profile``, else ``COGNITO_PASSKEY_PROFILE``,
 else ``default``. The file is ``$COGNITO_PASSKEY_CONFIG`` or ``config.ini`` in
 the platform's user config directory; it may hold a client secret, so it is
-written 0600 and atomically, under a lock.
+written 0600 and atomically, under a lock. Its settings decide where the client
+sends the user and which RP it signs for, so a config directory another user owns or
+may write to is refused, for reading and writing alike.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-from cognito_passkey.authenticator._files import ensure_private_dir, write_private
+from cognito_passkey.authenticator._files import (
+    UnsafePathError,
+    check_private_dir,
+    check_private_file,
+    ensure_private_dir,
+    write_private,
+)
 from cognito_passkey.client.errors import ConfigurationError
 from cognito_passkey.protocol import pools
 from filelock import FileLock
@@ -230,10 +238,27 @@ def _new_parser() -> configparser.RawConfigParser:
     return configparser.RawConfigParser(default_section=_NO_DEFAULT_SECTION, strict=True)
 
 
+def _check_dir(directory: Path) -> bool:
+    """False when ``directory`` does not exist; a ConfigurationError when others may change it."""
+    try:
+        check_private_dir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except UnsafePathError as exc:
+        raise ConfigurationError(f"config directory: {exc}") from None
+    return True
+
+
 def _read(target: Path) -> configparser.RawConfigParser:
     parser = _new_parser()
+    if not _check_dir(target.parent):
+        return parser
     try:
-        text = target.read_text(encoding="utf-8")
+        with target.open(encoding="utf-8") as handle:
+            check_private_file(target, os.fstat(handle.fileno()))
+            text = handle.read()
+    except UnsafePathError as exc:
+        raise ConfigurationError(f"config file: {exc}") from None
     except FileNotFoundError:
         return parser
     except OSError as exc:
@@ -265,4 +290,5 @@ def _line_of(exc: configparser.Error, message: str) -> str:
 def _lock(target: Path) -> FileLock:
     """A lock beside the file, so two writers never lose each other's profile."""
     ensure_private_dir(target.parent)
+    _check_dir(target.parent)
     return FileLock(str(target) + ".lock", timeout=10, mode=0o600)

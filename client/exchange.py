@@ -104,8 +104,13 @@ def add_passkey(
     *,
     make_credential: Ceremony,
     attestation_options: Mapping[str, Any] | None = None,
+    access_token: str | None = None,
 ) -> Tokens:
-    """Register a new passkey for ``username`` (signed in: ``id_token``); also a sign-in."""
+    """Register a new passkey for ``username`` (signed in: ``id_token``); also a sign-in.
+
+    ``access_token``, when given, goes in the ClientMetadata as proof the triggers have
+    Cognito confirm (revoked or signed-out tokens fail); the WebSDK sends only the ID token.
+    """
     metadata = {
         dialect.META_AUTHENTICATION_TYPE: dialect.FIDO2_CREATE,
         dialect.META_ATTESTATION_OPTIONS: json.dumps(dict(attestation_options or {})),
@@ -113,6 +118,8 @@ def add_passkey(
         # the answer carries the token too (the original dialect reads it only there).
         dialect.META_ID_TOKEN: id_token,
     }
+    if access_token:
+        metadata[dialect.META_ACCESS_TOKEN] = access_token
 
     def answer(options: dict[str, Any]) -> str:
         return attestation_answer(options, make_credential(options), id_token)

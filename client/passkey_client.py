@@ -106,10 +106,14 @@ class PasskeyClient:
         username: str,
         id_token: str,
         *,
+        access_token: str | None = None,
         timeout_s: int | None = None,
         require_usernameless: bool | None = None,
     ) -> Tokens:
-        """Register a passkey for a signed-in user (``addPasskey``); returns fresh tokens."""
+        """Register a passkey for a signed-in user (``addPasskey``); returns fresh tokens.
+
+        ``access_token`` (of the same sign-in) is extra proof the triggers have Cognito
+        confirm; a deployment may require it (docs/protocol.md, "Adding a passkey")."""
         _require_username(username)
         if not id_token:
             raise AuthenticationError("adding a passkey needs the user's ID token: sign in first")
@@ -122,6 +126,7 @@ class PasskeyClient:
             self.api,
             username,
             id_token,
+            access_token=access_token,
             make_credential=self._make_credential,
             attestation_options=attestation_options,
         )
@@ -162,7 +167,7 @@ class PasskeyClient:
             # Python strings cannot be wiped; dropping the last reference is what is possible.
             del password
         try:
-            return self.add_passkey(username, first.id_token)
+            return self.add_passkey(username, first.id_token, access_token=first.access_token)
         except BaseException as exc:
             self._undo_sign_up(first, exc)
             raise
@@ -342,24 +347,35 @@ class PasskeyClient:
         rp_id = self._rp_id_for(rp.get("id") if isinstance(rp, dict) else None)
         return self.authenticator.create(options, origin=self._origin_for(rp_id), rp_id=rp_id)
 
-    def _rp_id_for(self, from_options: object) -> str:
-        if isinstance(from_options, str) and from_options:
-            # A configured RP ID is a promise about whose passkeys may be used: options
-            # naming another RP are refused, or any server could ask for any site's passkey.
-            if self.rp_id and _rp_key(from_options) != _rp_key(self.rp_id):
-                raise ProtocolError(
-                    f"the challenge asks for a passkey of RP {from_options!r}, but this "
-                    f"client is configured for RP {self.rp_id!r}; refusing to use it"
-                )
-            return from_options
+    def expected_rp_id(self) -> str:
+        """The RP this client signs for: ``rp_id``, else the host of a configured web origin.
+
+        The server never decides it: a server naming another RP would otherwise get an
+        assertion for that RP's site (any endpoint could ask for any site's passkey).
+        """
         if self.rp_id:
             return self.rp_id
-        host = urlsplit(self.origin).hostname if self.origin else None
+        host = urlsplit(self.origin).hostname if self.origin and "://" in self.origin else None
         if host:
             return host
         raise ConfigurationError(
-            "the challenge names no RP ID and none is configured: set rp_id (or origin)"
+            "no RP ID is configured, so this client cannot tell whose passkey the server "
+            "may ask for: pass rp_id='example.com' to PasskeyClient (CLI: --rp-id, "
+            "COGNITO_PASSKEY_RP_ID, or `cognito-passkey config set rp_id=example.com`)"
         )
+
+    def _rp_id_for(self, from_options: object) -> str:
+        expected = self.expected_rp_id()
+        if from_options is None or from_options == "":
+            return expected
+        if not isinstance(from_options, str):
+            raise ProtocolError("the challenge's RP ID is not a string; refusing to use it")
+        if _rp_key(from_options) != _rp_key(expected):
+            raise ProtocolError(
+                f"the challenge asks for a passkey of RP {from_options!r}, but this client "
+                f"is configured for RP {expected!r}; refusing to use it"
+            )
+        return from_options
 
     def _origin_for(self, rp_id: str) -> str:
         if self.origin:

@@ -48,8 +48,14 @@ def decoy_descriptors(key: bytes, username: str) -> list[dict[str, Any]]:
 
 
 def user_handle(key: bytes, username: str) -> bytes:
-    """A stable, opaque WebAuthn user handle (no personal data in it)."""
+    """A stable, opaque WebAuthn user handle for a decoy (no personal data in it)."""
     return _stream(key, "user-handle", username, 32)
+
+
+def account_handle(key: bytes, sub: str) -> bytes:
+    """The WebAuthn user handle of a real user: bound to the Cognito ``sub``, which is never
+    reused, so a new user given a deleted user's name gets another handle."""
+    return _stream(key, "account-handle", sub, 32)
 
 
 def random_challenge() -> str:

@@ -60,6 +60,21 @@ CHALLENGE_EXPIRED: Final = "challenge_expired"
 COUNTER_REGRESSION: Final = "sign_count_regression"
 """The signature counter did not increase: possibly a cloned authenticator."""
 CREDENTIAL_EXISTS: Final = "credential_exists"
+ATTESTATION: Final = "attestation"
+"""The attestation statement does not verify (a bad signature, a statement with ``none``)."""
+ATTESTATION_FORMAT: Final = "attestation_format"
+AAGUID_NOT_ALLOWED: Final = "aaguid_not_allowed"
+"""The deployment allows only some authenticator models; this one is not verified as one."""
+ALGORITHM: Final = "algorithm"
+"""The public key's algorithm was not offered (RS1, for one), or its RSA key is too short."""
+BACKUP_FLAGS: Final = "backup_flags"
+"""Authenticator data with backup state (BS) but not backup eligibility (BE)."""
+CROSS_ORIGIN: Final = "cross_origin"
+CREDENTIAL_ID_TOO_LONG: Final = "credential_id_too_long"
+"""A credential id longer than the self-hosted table can key (759 bytes)."""
+USER_MISMATCH: Final = "user_mismatch"
+"""The passkey or ID token is of another Cognito user (``sub``) of the same user name: one
+deleted and created again, or stored before passkeys were bound to the ``sub``."""
 DECOY: Final = "decoy_challenge"
 NO_PASSKEY: Final = "no_passkey"
 
@@ -67,6 +82,16 @@ NO_PASSKEY: Final = "no_passkey"
 # refusal carries its code from cognito_passkey.protocol.tokens (``TokenRejected.reason``).
 # They are not re-exported here: that module pulls in PyJWT, which Define never needs.
 TOKEN_MISSING: Final = "token_missing"  # noqa: S105 (a reason code)
+TOKEN_TOO_OLD: Final = "token_too_old"  # noqa: S105 (a reason code)
+"""The ID token's ``auth_time`` lies further back than the registration window."""
+ACCESS_TOKEN_REQUIRED: Final = "access_token_required"  # noqa: S105 (a reason code)
+"""The deployment wants the access token beside the ID token to add a passkey."""
+ACCESS_TOKEN_REFUSED: Final = "access_token_refused"  # noqa: S105 (a reason code)
+"""Cognito refused the access token (revoked, signed out, expired) or it names another user."""
+
+# Registration limits.
+PASSKEY_LIMIT: Final = "passkey_limit"
+"""The user already has the most passkeys the deployment allows."""
 
 # Backend.
 BACKEND_ERROR: Final = "backend_error"

@@ -10,12 +10,16 @@ code. The token itself is never logged.
 from __future__ import annotations
 
 import functools
+import os
+import threading
+import time
 from collections.abc import Collection
 from typing import Any, Final
 
+from cognito_passkey.lambdas import errors
 from cognito_passkey.lambdas.config import jwks_url
 from cognito_passkey.lambdas.errors import Rejected
-from cognito_passkey.protocol import tokens
+from cognito_passkey.protocol import pools, tokens
 
 LEEWAY_SECONDS: Final = 5.0
 """Clock skew allowed on ``exp`` and ``iat`` between Cognito and the Lambda."""
@@ -38,12 +42,16 @@ class PoolTokens:
             username=username,
         )
 
-    def verify_access_token(self, token: Any, *, client_ids: Collection[str]) -> dict[str, Any]:
-        """Check an access token issued to one of ``client_ids``; returns its claims."""
+    def verify_access_token(
+        self, token: Any, *, client_ids: Collection[str], username: str | None = None
+    ) -> dict[str, Any]:
+        """Check an access token issued to one of ``client_ids`` (and, when given, of
+        ``username``); returns its claims."""
         return self._verify(
             token,
             token_use="access",  # noqa: S106 - a token kind, not a secret
             client_ids=tuple(client_ids),
+            username=username,
         )
 
     def _verify(
@@ -80,3 +88,66 @@ def _pool_tokens(user_pool_id: str, jwks_uri: str) -> PoolTokens:
 def reset_verifiers() -> None:
     """Forget cached verifiers (tests switch pools and endpoints)."""
     _pool_tokens.cache_clear()
+
+
+def check_recent_sign_in(
+    claims: dict[str, Any], *, max_age_seconds: int, now: float | None = None
+) -> None:
+    """Refuse an ID token whose sign-in (``auth_time``) is older than ``max_age_seconds``.
+
+    Refreshing keeps ``auth_time``, so a token renewed for days still names the sign-in it
+    came from; adding a passkey asks for a recent one.
+    """
+    auth_time = claims.get("auth_time")
+    if isinstance(auth_time, bool) or not isinstance(auth_time, (int, float)):
+        raise Rejected(errors.TOKEN_TOO_OLD, "the ID token has no auth_time")
+    age = (time.time() if now is None else now) - auth_time
+    if age > max_age_seconds + LEEWAY_SECONDS:
+        raise Rejected(
+            errors.TOKEN_TOO_OLD, f"signed in {int(age)} s ago; at most {max_age_seconds} s"
+        )
+
+
+def confirm_access_token(
+    token: Any, *, user_pool_id: str, client_id: str, username: str
+) -> dict[str, Any]:
+    """Check an access token of ``username`` here, then have Cognito confirm it is still
+    live (``GetUser`` honours revocation and GlobalSignOut, which a signature cannot show)."""
+    if not isinstance(token, str) or not token:
+        raise Rejected(errors.ACCESS_TOKEN_REQUIRED, "no access token was sent")
+    claims = verifier_for(user_pool_id).verify_access_token(
+        token, client_ids=(client_id,), username=username
+    )
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        user = _cognito_client(pools.region_of(user_pool_id)).get_user(AccessToken=token)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("NotAuthorizedException", "UserNotFoundException"):
+            raise Rejected(errors.ACCESS_TOKEN_REFUSED, f"Cognito: {code}") from exc
+        raise Rejected(errors.BACKEND_UNAVAILABLE, f"Cognito GetUser: {code}") from exc
+    except BotoCoreError as exc:
+        raise Rejected(errors.BACKEND_UNAVAILABLE, "Cognito GetUser failed") from exc
+    if user.get("Username") != username:
+        raise Rejected(errors.ACCESS_TOKEN_REFUSED, "Cognito names another user")
+    return claims
+
+
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _cognito_client(region: str) -> Any:
+    """One cognito-idp client per container (endpoint from the standard AWS environment)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDP") or os.environ.get("AWS_ENDPOINT_URL")
+    key = (region, endpoint or "")
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2})
+            client = _clients[key] = boto3.client("cognito-idp", region_name=region, config=config)
+        return client

@@ -60,8 +60,21 @@ class DeploySpec:
     challenge_ttl_seconds: int = DEFAULT_CHALLENGE_TTL_SECONDS
     """How long a WebAuthn challenge stays valid (selfhosted ``ChallengeTtlSeconds``); it is
     also the timeout the options give the authenticator."""
+    id_token_max_age_seconds: int = 600
+    """How recent a sign-in must be to add a passkey (``IdTokenMaxAgeSeconds``)."""
+    require_access_token: bool = False
+    """Adding a passkey needs the live access token too (``RequireAccessTokenProof``)."""
+    max_passkeys: int = 10
+    """The most passkeys per user (``MaxPasskeysPerUser``)."""
+    audit_topic_arn: str = ""
+    """SNS topic for passkey audit events (``AuditTopicArn``); empty for logs only."""
+    management_concurrency: int = 10
+    """Reserved concurrency of the management function (selfhosted
+    ``ManagementReservedConcurrency``)."""
     loginid_base_url: str | None = None
     loginid_private_key: str | None = field(default=None, repr=False)
+    loginid_api_key_id: str | None = field(default=None, repr=False)
+    """Optional LoginID API key id (``LOGINIDApiKeyID``, kept in Secrets Manager)."""
     loginid_private_key_file: Path | None = None
     """Where the key was read from; recorded (the key never is) so a reset can redeploy."""
 
@@ -241,6 +254,10 @@ def stack_parameters(
         "LambdaArchitecture": build.machine_arch(),
         "FastSignIn": "true" if spec.fast_signin else "false",
         "LogLevel": "INFO",
+        "IdTokenMaxAgeSeconds": str(spec.id_token_max_age_seconds),
+        "RequireAccessTokenProof": "true" if spec.require_access_token else "false",
+        "MaxPasskeysPerUser": str(spec.max_passkeys),
+        "AuditTopicArn": spec.audit_topic_arn,
     }
     if spec.backend == BACKEND_SELFHOSTED:
         parameters.update(
@@ -249,6 +266,7 @@ def stack_parameters(
             AllowedOrigins=",".join(spec.origins),
             UserVerification=spec.user_verification,
             ChallengeTtlSeconds=str(spec.challenge_ttl_seconds),
+            ManagementReservedConcurrency=str(spec.management_concurrency),
         )
     else:
         assert spec.loginid_base_url is not None and spec.loginid_private_key is not None
@@ -257,6 +275,8 @@ def stack_parameters(
             LOGINIDPrivateKey=spec.loginid_private_key,
             RelyingPartyId=spec.rp_id,
         )
+        if spec.loginid_api_key_id:
+            parameters["LOGINIDApiKeyID"] = spec.loginid_api_key_id
     return parameters
 
 

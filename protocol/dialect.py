@@ -45,6 +45,13 @@ it here lets the Create trigger refuse an unauthenticated registration before th
 is asked for anything. The answer's ``id_token`` is verified either way.
 """
 
+META_ACCESS_TOKEN: Final = "access_token"  # noqa: S105 (a key name)
+"""Optional in FIDO2_CREATE ClientMetadata: the user's access token, as proof beyond the ID
+token. The Verify trigger checks it and has Cognito confirm it is live (``GetUser``: revoked
+or signed-out tokens fail); a deployment may make it mandatory. The original WebSDK does not
+send it.
+"""
+
 # Private challenge parameter names (seen only by the triggers, never by the client).
 PRIVATE_KIND: Final = "kind"
 """What the answer must be: AUTH_PARAMS (3-call marker), FIDO2_GET or FIDO2_CREATE."""

@@ -20,7 +20,7 @@ from .config import AuthenticatorConfig, UserCheck, UserRequest
 from .ctap_params import ERR, fail, optional, required
 from .device_state import MAX_PIN_RETRIES, MAX_UV_RETRIES, DeviceState, PinState
 from .pin_protocol import AuthenticatorPinProtocol, new_protocols
-from .presence import perform_builtin_uv
+from .presence import builtin_uv_available, perform_builtin_uv
 from .store import CredentialStore
 
 MAX_CONSECUTIVE_PIN_FAILURES: Final = 3
@@ -225,6 +225,8 @@ class PinUvAuth:
     ) -> dict[int, Any]:
         if not self._config.builtin_uv:
             raise fail(ERR.INVALID_SUBCOMMAND)
+        if not builtin_uv_available(self._config, self._store.device_state()):
+            raise fail(ERR.NOT_ALLOWED)  # a PIN is set, and the store keeps UV to the PIN
         key_agreement = required(params, 3, dict)
         permissions, rp_id = _permissions(params)
         shared = _decapsulate(protocol, key_agreement)

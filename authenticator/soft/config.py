@@ -44,7 +44,8 @@ class AuthenticatorConfig:
     """Capabilities, as a real key would report them in authenticatorGetInfo.
 
     ``builtin_uv`` is a built-in verification method (like a fingerprint reader)
-    that ``user_verification`` answers; off gives a PIN-only key. With
+    that ``user_verification`` answers; off gives a PIN-only key. Once a PIN is
+    set it is offered only if the store enables it (``DeviceState.builtin_uv``). With
     ``make_cred_uv_not_required`` a non-discoverable credential can be made
     without UV even when a PIN is set (CTAP 2.1 makeCredUvNotRqd).
     """

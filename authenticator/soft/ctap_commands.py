@@ -34,7 +34,7 @@ from .ctap_params import (
 )
 from .keys import sign
 from .pin_protocol import VERSIONS as PIN_PROTOCOL_VERSIONS
-from .presence import KeepAlive, collect_presence, perform_builtin_uv
+from .presence import KeepAlive, builtin_uv_available, collect_presence, perform_builtin_uv
 from .store import CredentialStore
 
 MAX_MSG_SIZE: Final = 2048
@@ -140,13 +140,15 @@ class CtapAuthenticator:
     # authenticatorGetInfo ------------------------------------------------------
 
     def get_info(self) -> dict[int, Any]:
-        """What the platform reads first; ``clientPin`` follows the store (PIN set or not)."""
+        """What the platform reads first; ``clientPin`` follows the store (PIN set or not),
+        and so does ``uv``: with a PIN set, only a store that enables built-in UV offers it."""
         config = self.config
+        state = self.store.device_state()
         options: dict[str, bool] = {"rk": config.resident_keys, "up": True, "plat": False}
-        if config.builtin_uv:
+        if builtin_uv_available(config, state):
             options["uv"] = True
         if config.client_pin:
-            options["clientPin"] = self.store.device_state().pin is not None
+            options["clientPin"] = state.pin is not None
         options["pinUvAuthToken"] = True
         options["makeCredUvNotRqd"] = config.make_cred_uv_not_required
         return {
@@ -200,7 +202,7 @@ class CtapAuthenticator:
         if options.get("up") is False:
             raise fail(ERR.INVALID_OPTION)
         builtin_uv = options.get("uv", False) and pin_uv_auth_param is None
-        if builtin_uv and not self.config.builtin_uv:
+        if builtin_uv and not self._builtin_uv_available():
             raise fail(ERR.INVALID_OPTION)
         if enterprise_attestation is not None:
             raise fail(ERR.INVALID_PARAMETER)
@@ -311,7 +313,7 @@ class CtapAuthenticator:
             raise fail(ERR.UNSUPPORTED_OPTION)
         user_presence = options.get("up", True)
         builtin_uv = options.get("uv", False) and pin_uv_auth_param is None
-        if builtin_uv and not self.config.builtin_uv:
+        if builtin_uv and not self._builtin_uv_available():
             raise fail(ERR.INVALID_OPTION)
 
         user_verified = self._verify_user(
@@ -429,6 +431,9 @@ class CtapAuthenticator:
         if self.config.client_pin and self.store.device_state().pin is not None:
             raise fail(ERR.PIN_INVALID)
         raise fail(ERR.PIN_NOT_SET)
+
+    def _builtin_uv_available(self) -> bool:
+        return builtin_uv_available(self.config, self.store.device_state())
 
     def _protected(self) -> bool:
         """Whether some user verification is configured (CTAP: 'protected by UV')."""

@@ -71,28 +71,41 @@ class PinState:
 
 @dataclass(frozen=True)
 class DeviceState:
-    """What survives a power cycle besides credentials."""
+    """What survives a power cycle besides credentials.
+
+    ``builtin_uv`` lets the built-in verification (which approves at once, in
+    software) stand in for the PIN once a PIN is set; off, a set PIN is the only
+    user verification. Without a PIN the built-in verification answers either way.
+    """
 
     pin: PinState | None = None
     pin_retries: int = MAX_PIN_RETRIES
     uv_retries: int = MAX_UV_RETRIES
+    builtin_uv: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "pin": self.pin.to_json() if self.pin else None,
             "pin_retries": self.pin_retries,
             "uv_retries": self.uv_retries,
         }
+        if self.builtin_uv:  # absent means off, as in files written before the setting
+            data["builtin_uv"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> DeviceState:
         if not isinstance(data, Mapping):
             raise ValueError("device state is not an object")
         pin = data.get("pin")
+        builtin_uv = data.get("builtin_uv", False)
+        if not isinstance(builtin_uv, bool):
+            raise ValueError("device state 'builtin_uv' is not true or false")
         return cls(
             pin=PinState.from_json(pin) if pin is not None else None,
             pin_retries=_counter(data, "pin_retries", MAX_PIN_RETRIES),
             uv_retries=_counter(data, "uv_retries", MAX_UV_RETRIES),
+            builtin_uv=builtin_uv,
         )
 
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 from fido2.ctap import STATUS
 
-from .config import UserCheck, UserRequest
+from .config import AuthenticatorConfig, UserCheck, UserRequest
 from .ctap_params import ERR, fail
-from .device_state import MAX_UV_RETRIES
+from .device_state import MAX_UV_RETRIES, DeviceState
 from .store import CredentialStore
 
 KeepAlive = Callable[[STATUS], None]
@@ -32,6 +32,16 @@ def collect_presence(
         raise fail(ERR.KEEPALIVE_CANCEL)
     if not touched:
         raise fail(ERR.USER_ACTION_TIMEOUT)
+
+
+def builtin_uv_available(config: AuthenticatorConfig, state: DeviceState) -> bool:
+    """Whether the built-in verification may verify the user now.
+
+    It approves without asking anything, so once a PIN is set it counts only when
+    the store enables it explicitly (``DeviceState.builtin_uv``): otherwise a PIN
+    set to protect the store would be decorative.
+    """
+    return config.builtin_uv and (state.pin is None or state.builtin_uv)
 
 
 def perform_builtin_uv(check: UserCheck, request: UserRequest, store: CredentialStore) -> None:

@@ -129,6 +129,10 @@ class CredentialStore(abc.ABC):
 
         return self._update(apply)
 
+    def set_builtin_uv(self, enabled: bool) -> DeviceState:
+        """Let built-in verification stand in for a set PIN (on), or keep UV to the PIN (off)."""
+        return self.update_device_state(lambda s: replace(s, builtin_uv=enabled))
+
     def wipe(self) -> None:
         """Forget every credential and the PIN (authenticatorReset)."""
 

@@ -3,6 +3,10 @@
 The KDF parameters and salt live in the file next to the ciphertext, and the
 file header is bound to the ciphertext as associated data, so a header edited
 by hand fails the tag check instead of silently changing meaning.
+
+The work factor follows current guidance for scrypt (N=2^17, r=8, p=1: 128 MiB
+and about a second per derivation); a file written with less is read as it is
+and upgraded on its next write.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from fido2.utils import websafe_decode, websafe_encode
 
 KDF_NAME: Final = "scrypt"
 CIPHER_NAME: Final = "AES-256-GCM"
-DEFAULT_SCRYPT_N: Final = 2**15
+DEFAULT_SCRYPT_N: Final = 2**17
+MIN_SCRYPT_N: Final = DEFAULT_SCRYPT_N
+"""The least work factor written to a file, unless a test asks for less explicitly."""
+SCRYPT_R: Final = 8
+SCRYPT_P: Final = 1
+MIN_PASSPHRASE_LENGTH: Final = 8
 # Bounds on parameters read from a file, so a hostile file cannot make us
 # allocate gigabytes before the tag check fails.
 _MAX_SCRYPT_N: Final = 2**20
@@ -37,12 +46,19 @@ class KdfParams:
 
     salt: bytes
     n: int = DEFAULT_SCRYPT_N
-    r: int = 8
-    p: int = 1
+    r: int = SCRYPT_R
+    p: int = SCRYPT_P
+
+    def __repr__(self) -> str:
+        return f"KdfParams(n={self.n}, r={self.r}, p={self.p})"
 
     @classmethod
     def fresh(cls, n: int = DEFAULT_SCRYPT_N) -> KdfParams:
         return cls(salt=os.urandom(16), n=n)
+
+    def weaker_than(self, n: int) -> bool:
+        """Whether these parameters cost less than a fresh set with work factor ``n``."""
+        return self.n < n or self.r < SCRYPT_R
 
     def to_json(self) -> dict[str, Any]:
         salt = websafe_encode(self.salt)
@@ -64,6 +80,12 @@ class KdfParams:
         if len(salt) < 16:
             raise ValueError("scrypt salt is too short")
         return cls(salt=salt, n=n, r=r, p=p)
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    """ValueError when ``passphrase`` is too short to protect a new store file."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise ValueError(f"the passphrase must have at least {MIN_PASSPHRASE_LENGTH} characters")
 
 
 def derive_key(passphrase: str, params: KdfParams) -> bytes:

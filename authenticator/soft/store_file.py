@@ -36,9 +36,19 @@ from ..errors import (
     StoreCorruptedError,
     StoreLockedError,
     StorePermissionError,
+    WeakPassphraseError,
 )
 from .store import CredentialStore, StoreContents, T
-from .store_crypto import DecryptionError, KdfParams, decrypt, derive_key, encrypt
+from .store_crypto import (
+    DEFAULT_SCRYPT_N,
+    MIN_SCRYPT_N,
+    DecryptionError,
+    KdfParams,
+    check_new_passphrase,
+    decrypt,
+    derive_key,
+    encrypt,
+)
 
 STORE_FORMAT: Final = "cognito-passkey-soft-store"
 STORE_VERSION: Final = 1
@@ -51,7 +61,13 @@ class FileCredentialStore(CredentialStore):
     ``passphrase`` encrypts the file (scrypt, AES-256-GCM). Opening an encrypted
     file without it, or with a wrong one, raises :class:`StoreLockedError`;
     giving a passphrase for a plain file raises :class:`CredentialStoreError`
-    rather than guessing which of the two the caller meant.
+    rather than guessing which of the two the caller meant. A new encrypted file
+    needs a passphrase of at least ``MIN_PASSPHRASE_LENGTH`` characters
+    (:class:`WeakPassphraseError`); existing files open with whatever they had.
+
+    ``scrypt_n`` is the work factor of files this store writes (default and least
+    ``2**17``); a file read with weaker parameters is re-keyed on its next write.
+    Only tests go lower, and must say so with ``allow_weak_scrypt_for_tests``.
     """
 
     def __init__(
@@ -61,10 +77,14 @@ class FileCredentialStore(CredentialStore):
         passphrase: str | None = None,
         lock_timeout: float = 30.0,
         scrypt_n: int | None = None,
+        allow_weak_scrypt_for_tests: bool = False,
     ) -> None:
+        n = DEFAULT_SCRYPT_N if scrypt_n is None else scrypt_n
+        if n < MIN_SCRYPT_N and not allow_weak_scrypt_for_tests:
+            raise ValueError(f"scrypt_n must be at least {MIN_SCRYPT_N} (2**17)")
         self.path = Path(path).expanduser().absolute()
         self._passphrase = passphrase
-        self._scrypt_n = scrypt_n
+        self._scrypt_n = n
         self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout, mode=0o600)
         self._lock_timeout = lock_timeout
         # (KDF parameters, derived key): scrypt runs once per store object, not per read.
@@ -82,6 +102,8 @@ class FileCredentialStore(CredentialStore):
     def check(self) -> None:
         """Read the file once: raises now what a later operation would raise."""
         self._read()
+        if self._passphrase is not None and not self.path.exists():
+            self._check_new_passphrase()
 
     # Transactions ----------------------------------------------------------
 
@@ -198,6 +220,15 @@ class FileCredentialStore(CredentialStore):
             self._key_cache = (params, derive_key(self._passphrase, params))
         return self._key_cache[1]
 
+    def _check_new_passphrase(self) -> None:
+        assert self._passphrase is not None
+        try:
+            check_new_passphrase(self._passphrase)
+        except ValueError as e:
+            raise WeakPassphraseError(
+                f"{self.path}: {e}; choose a longer one for a new encrypted store"
+            ) from None
+
     def _corrupted(self, reason: str) -> StoreCorruptedError:
         return StoreCorruptedError(
             f"{self.path}: {reason}. The file was left untouched; move it away or "
@@ -212,9 +243,10 @@ class FileCredentialStore(CredentialStore):
         if self._passphrase is None:
             document["data"] = payload
         else:
-            if self._key_cache is None:
-                n = self._scrypt_n
-                self._key_for(KdfParams.fresh() if n is None else KdfParams.fresh(n))
+            if self._key_cache is None:  # a new file
+                self._check_new_passphrase()
+            if self._key_cache is None or self._key_cache[0].weaker_than(self._scrypt_n):
+                self._key_for(KdfParams.fresh(self._scrypt_n))
             assert self._key_cache is not None
             params, key = self._key_cache
             document["kdf"] = params.to_json()

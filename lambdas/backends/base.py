@@ -4,6 +4,12 @@ A ceremony is begun in the Create trigger and completed in the Verify trigger, e
 separate Lambda invocation; whatever the backend needs in between travels as the opaque
 ``Ceremony.state`` string in Cognito's private challenge parameters. ``complete_*`` return
 only on success and raise :class:`~cognito_passkey.lambdas.errors.Rejected` otherwise.
+
+``sub`` is the Cognito user's immutable id (the event's ``userAttributes.sub``, or the access
+token's ``sub``). A user name may be reused once its user is deleted; a passkey belongs to
+the ``sub`` it was registered for. In a ceremony a missing ``sub`` means no passkey is the
+user's; in the management calls it means every passkey stored under the name (an
+operator's view: the management API always passes the token's ``sub``).
 """
 
 from __future__ import annotations
@@ -34,6 +40,12 @@ class RegistrationRequest:
     display_name: str
     timeout_ms: int | None = None
     require_resident_key: bool = False
+    identified: bool = False
+    """An early ID token proved who asks: the options may carry the user's own details (display
+    name, passkeys to exclude). Otherwise they show only what a sign-in shows for the name."""
+    unknown_user: bool = False
+    """Cognito does not know the user (``userNotFound``): a sign-in would show decoys."""
+    sub: str | None = None
 
 
 class PasskeyBackend(Protocol):
@@ -41,15 +53,23 @@ class PasskeyBackend(Protocol):
 
     name: str
 
-    def begin_authentication(self, username: str, *, decoy: bool = False) -> Ceremony:
+    def begin_authentication(
+        self, username: str, *, decoy: bool = False, sub: str | None = None, sealed: bool = False
+    ) -> Ceremony:
         """Assertion options for ``username``.
+
+        ``sealed`` asks for a ceremony that stores nothing until it is answered (its state
+        carries what the answer is checked against): for a round anyone may start. A
+        backend whose ceremony lives elsewhere (LoginID's session) may ignore it.
 
         A user without passkeys (or ``decoy=True``) gets believable fake options whose
         answers always fail; the work done is the same, so timing tells nothing.
         """
         ...
 
-    def complete_authentication(self, username: str, state: str, assertion: Assertion) -> None:
+    def complete_authentication(
+        self, username: str, state: str, assertion: Assertion, *, sub: str | None = None
+    ) -> None:
         """Accept the assertion or raise Rejected."""
         ...
 
@@ -57,19 +77,23 @@ class PasskeyBackend(Protocol):
         """Creation options for a new passkey of ``request.username``."""
         ...
 
-    def complete_registration(self, username: str, state: str, attestation: Attestation) -> None:
+    def complete_registration(
+        self, username: str, state: str, attestation: Attestation, *, sub: str | None = None
+    ) -> None:
         """Store the new passkey or raise Rejected. Call only after the ID token is verified."""
         ...
 
-    def list_passkeys(self, username: str) -> list[Passkey]:
+    def list_passkeys(self, username: str, *, sub: str | None = None) -> list[Passkey]:
         """The user's passkeys, oldest first."""
         ...
 
-    def rename_passkey(self, username: str, passkey_id: str, name: str) -> Passkey:
+    def rename_passkey(
+        self, username: str, passkey_id: str, name: str, *, sub: str | None = None
+    ) -> Passkey:
         """Rename one of the user's passkeys; Rejected(UNKNOWN_CREDENTIAL) when it is not theirs."""
         ...
 
-    def delete_passkey(self, username: str, passkey_id: str) -> None:
+    def delete_passkey(self, username: str, passkey_id: str, *, sub: str | None = None) -> None:
         """Delete one of the user's passkeys; Rejected(UNKNOWN_CREDENTIAL) when it is not theirs."""
         ...
 

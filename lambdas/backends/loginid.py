@@ -5,6 +5,9 @@ Secrets Manager) or, for newer tenants, ``Basic base64url("<api key id>:")``. Th
 the token are cached for the life of the container. LoginID's ceremony ``session`` is the
 only state kept between Create and Verify; the grant token for registration and passkey
 management is fetched when needed and never leaves this module.
+
+LoginID keys passkeys by user name, so the Cognito ``sub`` the interface passes is not used
+here: a deployment that deletes Cognito users must delete them at LoginID as well.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class LoginIdBackend:
         self.base_url = settings.loginid_base_url.rstrip("/")
         self.app_id = settings.loginid_app_id
         self.timeout = timeout
+        self._load_secret = load_secret
         host = urlsplit(self.base_url).hostname or ""
         self._tokens = (
             ServiceTokens(host, lambda: load_secret(settings.loginid_secret_name))
@@ -71,9 +75,15 @@ class LoginIdBackend:
 
     # Plumbing -----------------------------------------------------------------------
 
+    def _api_key_id(self) -> str:
+        """The API key id: from its Secrets Manager secret (how the templates deliver it)."""
+        if self.settings.loginid_api_key_secret_name:
+            return self._load_secret(self.settings.loginid_api_key_secret_name).strip()
+        return self.settings.loginid_api_key_id
+
     def _service_auth(self) -> str:
-        if self.settings.loginid_api_key_id:
-            return basic_api_key(self.settings.loginid_api_key_id)
+        if self.settings.loginid_api_key_id or self.settings.loginid_api_key_secret_name:
+            return basic_api_key(self._api_key_id())
         if self._tokens is None:
             raise Rejected(errors.CONFIG, "no LoginID credentials are configured")
         return "Bearer " + self._tokens.token()
@@ -134,7 +144,7 @@ class LoginIdBackend:
             material = (
                 self._tokens.key_material()
                 if self._tokens is not None
-                else self.settings.loginid_api_key_id.encode()
+                else self._api_key_id().encode()
             )
             self._decoy_key = hmac.new(b"cognito-passkey decoys", material, hashlib.sha256).digest()
         return self._decoy_key
@@ -201,7 +211,9 @@ class LoginIdBackend:
 
     # Authentication -----------------------------------------------------------------
 
-    def begin_authentication(self, username: str, *, decoy: bool = False) -> Ceremony:
+    def begin_authentication(
+        self, username: str, *, decoy: bool = False, sub: str | None = None, sealed: bool = False
+    ) -> Ceremony:
         try:
             result = self._call("POST", "/fido2/v2/auth/init", self._user_body(username))
         except Rejected as exc:  # no such LoginID user or no passkey (404), or a real problem
@@ -220,7 +232,9 @@ class LoginIdBackend:
         }
         return Ceremony(options, self._state(result.get("session")))
 
-    def complete_authentication(self, username: str, state: str, assertion: Assertion) -> None:
+    def complete_authentication(
+        self, username: str, state: str, assertion: Assertion, *, sub: str | None = None
+    ) -> None:
         session = self._session(state)
         response = assertion.credential.response  # its JSON view: base64url text
         result: dict[str, Any] = {
@@ -256,7 +270,9 @@ class LoginIdBackend:
         state = self._state(result.get("session"))
         return Ceremony(_apply_registration_preferences(options, request), state)
 
-    def complete_registration(self, username: str, state: str, attestation: Attestation) -> None:
+    def complete_registration(
+        self, username: str, state: str, attestation: Attestation, *, sub: str | None = None
+    ) -> None:
         session = self._session(state)
         response = attestation.credential.response  # its JSON view: base64url text
         creation: dict[str, Any] = {
@@ -273,7 +289,7 @@ class LoginIdBackend:
 
     # Management ---------------------------------------------------------------------
 
-    def list_passkeys(self, username: str) -> list[Passkey]:
+    def list_passkeys(self, username: str, *, sub: str | None = None) -> list[Passkey]:
         grant = self._grant(username, _GRANTS_READ)
         result = self._call("GET", "/fido2/v2/passkeys", bearer=grant)
         items = result.get("passkeys", result) if isinstance(result, dict) else result
@@ -281,7 +297,9 @@ class LoginIdBackend:
             raise Rejected(errors.BACKEND_ERROR, "LoginID returned no passkey list")
         return [_passkey(item) for item in items if isinstance(item, dict)]
 
-    def rename_passkey(self, username: str, passkey_id: str, name: str) -> Passkey:
+    def rename_passkey(
+        self, username: str, passkey_id: str, name: str, *, sub: str | None = None
+    ) -> Passkey:
         grant = self._grant(username, _GRANTS_WRITE)
         path = "/fido2/v2/passkeys/" + quote(passkey_id, safe="")
         try:
@@ -293,7 +311,7 @@ class LoginIdBackend:
                 return passkey
         raise Rejected(errors.UNKNOWN_CREDENTIAL, "no such passkey")
 
-    def delete_passkey(self, username: str, passkey_id: str) -> None:
+    def delete_passkey(self, username: str, passkey_id: str, *, sub: str | None = None) -> None:
         grant = self._grant(username, _GRANTS_WRITE)
         try:
             self._call("DELETE", "/fido2/v2/passkeys/" + quote(passkey_id, safe=""), bearer=grant)
@@ -322,6 +340,8 @@ def _apply_registration_preferences(
 ) -> dict[str, Any]:
     """Apply the WebSDK's ``attestation_options`` (timeout, usernameless) to the options."""
     options = dict(options)
+    if not request.identified:  # an unproven caller learns nothing of the user's passkeys
+        options["excludeCredentials"] = []
     if request.timeout_ms is not None:
         options["timeout"] = request.timeout_ms
     if request.require_resident_key:

@@ -1,9 +1,13 @@
 """The self-hosted backend: WebAuthn verified in the Lambda, state in DynamoDB.
 
 python-fido2's ``Fido2Server`` does the cryptographic checks (type, origin, challenge,
-RP ID hash, UP, UV, signature). Around it this module adds what a server must keep:
-single-use, expiring challenges bound to the user; credentials that belong to the user;
-a signature counter that only moves forward (a regression suggests a cloned key).
+RP ID hash, UP, UV, signature); ``webauthn_policy`` adds those it leaves to the relying
+party (attestation statement, offered algorithms, backup flags, cross-origin). Around them
+this module adds what a server must keep:
+single-use, expiring challenges bound to the user; credentials that belong to the user
+(to the Cognito ``sub`` they were registered for, not merely the reusable user name) and to
+that user only; a signature counter that only moves forward (a regression suggests a
+cloned key).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from cognito_passkey.lambdas import decoys, errors
 from cognito_passkey.lambdas.answers import Assertion, Attestation, b64url_decode
+from cognito_passkey.lambdas.backends import sealed, webauthn_policy
 from cognito_passkey.lambdas.backends.base import (
     Ceremony,
     RegistrationRequest,
@@ -24,6 +29,7 @@ from cognito_passkey.lambdas.backends.base import (
     options_json,
 )
 from cognito_passkey.lambdas.backends.store import (
+    MAX_CREDENTIAL_ID_BYTES,
     ChallengeRecord,
     PasskeyStore,
     StoredCredential,
@@ -37,7 +43,9 @@ from cognito_passkey.protocol.management import Passkey
 from fido2.server import Fido2Server
 from fido2.utils import websafe_encode
 from fido2.webauthn import (
+    AttestationConveyancePreference,
     AttestedCredentialData,
+    AuthenticatorData,
     AuthenticatorTransport,
     PublicKeyCredentialDescriptor,
     PublicKeyCredentialRpEntity,
@@ -88,8 +96,15 @@ class SelfHostedBackend:
         self._origins = frozenset(settings.allowed_origins)
         self.server = Fido2Server(
             PublicKeyCredentialRpEntity(name=settings.rp_name, id=settings.rp_id),
+            # an AAGUID allow-list needs a statement to verify; else ask for none
+            attestation=(
+                AttestationConveyancePreference.DIRECT
+                if settings.allowed_aaguids
+                else AttestationConveyancePreference.NONE
+            ),
             verify_origin=self._origin_allowed,
         )
+        self.server.allowed_algorithms = webauthn_policy.offered_parameters()
         self.server.timeout = settings.challenge_ttl_seconds * 1000  # type: ignore[assignment]
         self._uv = UserVerificationRequirement(settings.user_verification)
 
@@ -99,7 +114,9 @@ class SelfHostedBackend:
 
     # Challenges ---------------------------------------------------------------------
 
-    def _issue(self, username: str, challenge: bytes, kind: str, decoy: bool) -> str:
+    def _issue(
+        self, username: str, challenge: bytes, kind: str, decoy: bool, *, seal: bool = False
+    ) -> str:
         challenge_id = secrets.token_urlsafe(18)
         record = ChallengeRecord(
             challenge=challenge,
@@ -108,12 +125,17 @@ class SelfHostedBackend:
             expires_at=int(time.time()) + self.settings.challenge_ttl_seconds,
             decoy=decoy,
         )
+        if seal:  # nothing written until an answer comes
+            key = self._store(self.store.deployment_key)
+            return sealed.seal(key, username, challenge_id, record)
         self._store(self.store.put_challenge, username, challenge_id, record)
         return json.dumps({"v": 1, "challenge_id": challenge_id}, separators=(",", ":"))
 
     def _take(self, username: str, state: str, kind: str) -> ChallengeRecord:
         try:
             parsed = json.loads(state)
+            if isinstance(parsed, dict) and parsed.get("v") == sealed.VERSION:
+                return self._take_sealed(username, parsed, kind)
             challenge_id = parsed["challenge_id"]
             if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= 64:
                 raise ValueError(challenge_id)
@@ -126,6 +148,18 @@ class SelfHostedBackend:
             raise Rejected(errors.CHALLENGE_EXPIRED, "the challenge has expired")
         if record.kind != kind:
             raise Rejected(errors.BAD_PRIVATE_STATE, "the challenge is for another ceremony")
+        return record
+
+    def _take_sealed(self, username: str, parsed: dict[str, Any], kind: str) -> ChallengeRecord:
+        """A sealed challenge: seal, expiry and kind checked, then marked used (once only)."""
+        key = self._store(self.store.deployment_key)
+        challenge_id, record = sealed.unseal(key, username, parsed)
+        if record.expires_at <= int(time.time()):
+            raise Rejected(errors.CHALLENGE_EXPIRED, "the challenge has expired")
+        if record.kind != kind:
+            raise Rejected(errors.BAD_PRIVATE_STATE, "the challenge is for another ceremony")
+        if not self._store(self.store.mark_used, username, challenge_id, record.expires_at):
+            raise Rejected(errors.CHALLENGE_UNKNOWN, "the challenge was used, or never issued")
         return record
 
     @staticmethod
@@ -141,27 +175,42 @@ class SelfHostedBackend:
             "user_verification": UserVerificationRequirement(record.user_verification),
         }
 
+    def _check_response(self, auth_data: AuthenticatorData, response: Any) -> None:
+        """The checks Fido2Server leaves to the relying party, for either ceremony."""
+        webauthn_policy.check_flags(auth_data)
+        webauthn_policy.check_cross_origin(
+            response.client_data, allowed=self.settings.allow_cross_origin
+        )
+
     # Authentication -----------------------------------------------------------------
 
-    def begin_authentication(self, username: str, *, decoy: bool = False) -> Ceremony:
-        key = self._store(self.store.deployment_key)
+    def _credentials(self, username: str, sub: str | None) -> list[StoredCredential]:
+        """The passkeys of the user with ``sub`` (none without one)."""
         stored = self._store(self.store.credentials, username)
+        return [c for c in stored if sub and c.sub == sub]
+
+    def begin_authentication(
+        self, username: str, *, decoy: bool = False, sub: str | None = None, sealed: bool = False
+    ) -> Ceremony:
+        key = self._store(self.store.deployment_key)
+        stored = self._credentials(username, sub)
         decoy = decoy or not stored
-        if decoy:
-            descriptors = [
-                PublicKeyCredentialDescriptor.from_dict(d)
-                for d in decoys.decoy_descriptors(key, username)
-            ]
-        else:
-            descriptors = [_descriptor(c) for c in stored]
+        descriptors = _sign_in_descriptors(key, username, stored, decoy=decoy)
         options, _ = self.server.authenticate_begin(descriptors, user_verification=self._uv)
         public_key = options.public_key
-        state = self._issue(username, public_key.challenge, _KIND_GET, decoy)
+        state = self._issue(username, public_key.challenge, _KIND_GET, decoy, seal=sealed)
         return Ceremony(options_json(public_key), state)
 
-    def complete_authentication(self, username: str, state: str, assertion: Assertion) -> None:
+    def complete_authentication(
+        self, username: str, state: str, assertion: Assertion, *, sub: str | None = None
+    ) -> None:
         record = self._take(username, state, _KIND_GET)
-        stored = self._store(self.store.credentials, username)
+        everyone = self._store(self.store.credentials, username)
+        stored = [c for c in everyone if sub and c.sub == sub]
+        if any(c.credential_id == assertion.credential_id for c in everyone) and not any(
+            c.credential_id == assertion.credential_id for c in stored
+        ):
+            raise Rejected(errors.USER_MISMATCH, "the passkey is of another user of this name")
         try:
             self.server.authenticate_complete(
                 self._fido2_state(record),
@@ -170,12 +219,17 @@ class SelfHostedBackend:
             )
         except Exception as exc:  # python-fido2 reports every failed check as an exception
             raise _fido2_rejection(exc) from exc
+        self._check_response(assertion.authenticator_data, assertion.credential.response)
         if record.decoy:  # unreachable with real data: decoys list no stored credential
             raise Rejected(errors.DECOY, "the challenge was a decoy")
         credential = next(c for c in stored if c.credential_id == assertion.credential_id)
+        # a passkey stored before the algorithm policy held signs in no more
+        webauthn_policy.check_public_key(
+            AttestedCredentialData(credential.credential_data).public_key
+        )
         key = self._store(self.store.deployment_key)
-        if assertion.user_handle is not None and assertion.user_handle != decoys.user_handle(
-            key, username
+        if assertion.user_handle is not None and assertion.user_handle != decoys.account_handle(
+            key, credential.sub
         ):
             raise Rejected(errors.USER_HANDLE, "the user handle is another user's")
         new_count = assertion.authenticator_data.counter
@@ -198,17 +252,25 @@ class SelfHostedBackend:
 
     def begin_registration(self, request: RegistrationRequest, *, decoy: bool = False) -> Ceremony:
         key = self._store(self.store.deployment_key)
-        stored = self._store(self.store.credentials, request.username)  # same work for decoys
-        if decoy:
-            stored = []
+        stored = self._credentials(request.username, request.sub)  # same work for decoys
+        if request.identified and not decoy:
+            exclude = [_descriptor(c) for c in stored]
+        else:  # what a sign-in shows anyone for this name, and nothing more
+            exclude = _sign_in_descriptors(
+                key, request.username, stored, decoy=request.unknown_user or not stored
+            )
         user = PublicKeyCredentialUserEntity(
             name=request.username,
-            id=decoys.user_handle(key, request.username),
+            id=(
+                decoys.account_handle(key, request.sub)
+                if request.sub
+                else decoys.user_handle(key, request.username)
+            ),
             display_name=request.display_name,
         )
         options, _ = self.server.register_begin(
             user,
-            credentials=[_descriptor(c) for c in stored],
+            credentials=exclude,
             resident_key_requirement=(
                 ResidentKeyRequirement.REQUIRED
                 if request.require_resident_key
@@ -222,10 +284,14 @@ class SelfHostedBackend:
         state = self._issue(request.username, options.public_key.challenge, _KIND_CREATE, decoy)
         return Ceremony(public_key, state)
 
-    def complete_registration(self, username: str, state: str, attestation: Attestation) -> None:
+    def complete_registration(
+        self, username: str, state: str, attestation: Attestation, *, sub: str | None = None
+    ) -> None:
         record = self._take(username, state, _KIND_CREATE)
         if record.decoy:
             raise Rejected(errors.DECOY, "the challenge was a decoy")
+        if not sub:
+            raise Rejected(errors.BAD_EVENT, "the event names no user sub")
         try:
             auth_data = self.server.register_complete(
                 self._fido2_state(record), attestation.credential
@@ -235,6 +301,18 @@ class SelfHostedBackend:
         attested = auth_data.credential_data
         if attested is None:  # answers.py already insists on it
             raise Rejected(errors.BAD_CBOR, "no attested credential data")
+        response = attestation.credential.response
+        self._check_response(auth_data, response)
+        webauthn_policy.check_public_key(attested.public_key)
+        aaguid = webauthn_policy.verified_aaguid(
+            response.attestation_object, response.client_data.hash
+        )
+        webauthn_policy.check_aaguid(aaguid, self.settings.allowed_aaguids)
+        if len(attested.credential_id) > MAX_CREDENTIAL_ID_BYTES:
+            raise Rejected(
+                errors.CREDENTIAL_ID_TOO_LONG,
+                f"credential ids of more than {MAX_CREDENTIAL_ID_BYTES} bytes are not kept",
+            )
         created = _now_iso()
         credential = StoredCredential(
             credential_id=attested.credential_id,
@@ -242,28 +320,54 @@ class SelfHostedBackend:
             sign_count=auth_data.counter,
             name=f"Passkey {created[:10]}",
             created_at=created,
-            aaguid=str(attested.aaguid),
+            aaguid=str(aaguid),  # the zero AAGUID unless a statement vouched for it
             transports=list(attestation.transports),
+            sub=sub,
         )
         if not self._store(self.store.add_credential, username, credential):
             raise Rejected(errors.CREDENTIAL_EXISTS, "this passkey is already registered")
 
     # Management ---------------------------------------------------------------------
 
-    def list_passkeys(self, username: str) -> list[Passkey]:
-        return [_passkey(c) for c in self._store(self.store.credentials, username)]
+    def list_passkeys(self, username: str, *, sub: str | None = None) -> list[Passkey]:
+        stored = self._store(self.store.credentials, username)
+        return [_passkey(c) for c in stored if sub is None or c.sub == sub]
 
-    def rename_passkey(self, username: str, passkey_id: str, name: str) -> Passkey:
-        credential_id = b64url_decode(passkey_id, "passkey id")
-        renamed = self._store(self.store.rename, username, credential_id, check_passkey_name(name))
+    def rename_passkey(
+        self, username: str, passkey_id: str, name: str, *, sub: str | None = None
+    ) -> Passkey:
+        credential_id = _passkey_id(passkey_id)
+        renamed = self._store(
+            self.store.rename, username, credential_id, check_passkey_name(name), sub
+        )
         if renamed is None:
             raise Rejected(errors.UNKNOWN_CREDENTIAL, "no such passkey")
         return _passkey(renamed)
 
-    def delete_passkey(self, username: str, passkey_id: str) -> None:
-        credential_id = b64url_decode(passkey_id, "passkey id")
-        if not self._store(self.store.delete, username, credential_id):
+    def delete_passkey(self, username: str, passkey_id: str, *, sub: str | None = None) -> None:
+        credential_id = _passkey_id(passkey_id)
+        if not self._store(self.store.delete, username, credential_id, sub):
             raise Rejected(errors.UNKNOWN_CREDENTIAL, "no such passkey")
+
+
+def _passkey_id(passkey_id: str) -> bytes:
+    """The credential id a management request names; one the table cannot key is nobody's."""
+    credential_id = b64url_decode(passkey_id, "passkey id")
+    if not 0 < len(credential_id) <= MAX_CREDENTIAL_ID_BYTES:
+        raise Rejected(errors.UNKNOWN_CREDENTIAL, "no such passkey")
+    return credential_id
+
+
+def _sign_in_descriptors(
+    key: bytes, username: str, stored: list[StoredCredential], *, decoy: bool
+) -> list[PublicKeyCredentialDescriptor]:
+    """The credentials a sign-in offers for ``username``: its passkeys, or stable decoys."""
+    if decoy:
+        return [
+            PublicKeyCredentialDescriptor.from_dict(d)
+            for d in decoys.decoy_descriptors(key, username)
+        ]
+    return [_descriptor(c) for c in stored]
 
 
 def _descriptor(credential: StoredCredential) -> PublicKeyCredentialDescriptor:

@@ -2,14 +2,22 @@
 
 Key schema (contracts): ``pk`` (S, HASH) + ``sk`` (S, RANGE), TTL attribute ``ttl``.
 
-| item                | pk                 | sk                        |
-|---------------------|--------------------|---------------------------|
-| credential          | ``USER#<username>`` | ``CREDENTIAL#<b64url id>`` |
-| pending challenge   | ``USER#<username>`` | ``CHALLENGE#<random id>``  |
-| deployment key      | ``DEPLOYMENT``      | ``DECOY_KEY``              |
+| item                | pk                         | sk                        |
+|---------------------|----------------------------|---------------------------|
+| credential          | ``USER#<username>``         | ``CREDENTIAL#<b64url id>`` |
+| credential owner    | ``CREDENTIAL#<b64url id>``  | ``OWNER``                  |
+| pending challenge   | ``USER#<username>``         | ``CHALLENGE#<random id>``  |
+| answered challenge  | ``USER#<username>``         | ``USED#<random id>``       |
+| deployment key      | ``DEPLOYMENT``              | ``DECOY_KEY``              |
+
+A credential carries the ``sub`` of the Cognito user it was registered for: user names can
+be reused after a user is deleted, subs never are, so a credential whose ``sub`` is not the
+caller's belongs to someone else (credentials stored before ``sub`` was kept have none and
+belong to nobody). The owner item makes a credential id one user's only (WebAuthn §7.1).
 
 Every change is a conditional write: a challenge is consumed by a conditional delete (so
-it answers once), a credential is added only if absent, the counter only moves forward.
+it answers once), a credential is added only if its id is new to the whole table, the
+counter only moves forward.
 """
 
 from __future__ import annotations
@@ -27,8 +35,13 @@ if TYPE_CHECKING:
 _USER = "USER#"
 _CREDENTIAL = "CREDENTIAL#"
 _CHALLENGE = "CHALLENGE#"
+_USED = "USED#"
 _DEPLOYMENT_PK = "DEPLOYMENT"
 _DECOY_KEY_SK = "DECOY_KEY"
+_OWNER_SK = "OWNER"
+MAX_CREDENTIAL_ID_BYTES = 759
+"""The longest credential id a sort key holds: DynamoDB keys a range key at 1024 bytes, and
+``CREDENTIAL#`` plus the base64url of 760 bytes is 1025."""
 CHALLENGE_TTL_GRACE_SECONDS = 3600
 """How long an expired challenge is kept before the table's TTL may delete it."""
 
@@ -56,6 +69,8 @@ class StoredCredential:
     last_used_at: str | None = None
     aaguid: str = ""
     transports: list[str] = field(default_factory=list)
+    sub: str = ""
+    """The Cognito ``sub`` of the user it was registered for; empty for older credentials."""
 
 
 class StoreError(Exception):
@@ -82,13 +97,25 @@ def dynamodb_client() -> DynamoDBClient:
 
 
 def _is_condition_failure(exc: Exception) -> bool:
+    """A failed condition, in a single write or in any item of a transaction."""
     response = getattr(exc, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return code == "ConditionalCheckFailedException"
+    if not isinstance(response, dict):
+        return False
+    code = response.get("Error", {}).get("Code")
+    if code == "TransactionCanceledException":
+        reasons = response.get("CancellationReasons") or []
+        return any(
+            isinstance(r, dict) and r.get("Code") == "ConditionalCheckFailed" for r in reasons
+        )
+    return bool(code == "ConditionalCheckFailedException")
 
 
 def _credential_sk(credential_id: bytes) -> str:
     return _CREDENTIAL + websafe_encode(credential_id)
+
+
+def _owner_key(credential_id: bytes) -> dict[str, Any]:
+    return {"pk": {"S": _credential_sk(credential_id)}, "sk": {"S": _OWNER_SK}}
 
 
 class PasskeyStore:
@@ -109,9 +136,9 @@ class PasskeyStore:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            result: dict[str, Any] = getattr(self.client, operation)(
-                TableName=self.table_name, **kwargs
-            )
+            if operation != "transact_write_items":  # a transaction names a table per item
+                kwargs["TableName"] = self.table_name
+            result: dict[str, Any] = getattr(self.client, operation)(**kwargs)
             return result
         except ClientError as exc:
             if _is_condition_failure(exc):
@@ -197,10 +224,32 @@ class PasskeyStore:
             decoy=bool(item.get("decoy", {}).get("BOOL", False)),
         )
 
+    def mark_used(self, username: str, challenge_id: str, expires_at: int) -> bool:
+        """Record that a sealed challenge was answered; False if it already was.
+
+        Sealed challenges (``sealed.py``) are never stored; this marker alone makes their
+        answer single-use. It outlives the expiry by the same grace as a stored challenge.
+        """
+        try:
+            self._call(
+                "put_item",
+                Item={
+                    "pk": {"S": _USER + username},
+                    "sk": {"S": _USED + challenge_id},
+                    "ttl": {"N": str(expires_at + CHALLENGE_TTL_GRACE_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     # Credentials --------------------------------------------------------------------
 
     def credentials(self, username: str) -> list[StoredCredential]:
-        """Every passkey of ``username``, oldest first."""
+        """Every passkey stored under ``username``, oldest first, whoever its ``sub``."""
         items: list[dict[str, Any]] = []
         start: dict[str, Any] | None = None
         while True:
@@ -223,7 +272,10 @@ class PasskeyStore:
         return sorted(credentials, key=lambda c: c.created_at)
 
     def add_credential(self, username: str, credential: StoredCredential) -> bool:
-        """Store a new passkey; False if one with this id is already registered."""
+        """Store a new passkey and its owner item in one transaction; False if a passkey with
+        this id is already registered, for this user or any other."""
+        if not credential.sub:
+            raise ValueError("a credential is stored with the sub of its user")
         item: dict[str, Any] = {
             "pk": {"S": _USER + username},
             "sk": {"S": _credential_sk(credential.credential_id)},
@@ -233,9 +285,25 @@ class PasskeyStore:
             "created_at": {"S": credential.created_at},
             "aaguid": {"S": credential.aaguid},
             "transports": {"L": [{"S": t} for t in credential.transports]},
+            "sub": {"S": credential.sub},
         }
+        owner = {
+            **_owner_key(credential.credential_id),
+            "username": {"S": username},
+            "sub": {"S": credential.sub},
+        }
+        puts = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": it,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for it in (owner, item)
+        ]
         try:
-            self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._call("transact_write_items", TransactItems=puts)
         except Exception as exc:
             if _is_condition_failure(exc):
                 return False
@@ -268,16 +336,19 @@ class PasskeyStore:
             raise
         return True
 
-    def rename(self, username: str, credential_id: bytes, name: str) -> StoredCredential | None:
-        """Rename a passkey; None if the user has no passkey with this id."""
+    def rename(
+        self, username: str, credential_id: bytes, name: str, sub: str | None = None
+    ) -> StoredCredential | None:
+        """Rename a passkey; None if the user (of ``sub``, when given) has none with this id."""
+        condition, values = _owned_by(sub)
         try:
             result = self._call(
                 "update_item",
                 Key={"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}},
                 UpdateExpression="SET #name = :name",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#name": "name"},
-                ExpressionAttributeValues={":name": {"S": name}},
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#name": "name", **_names(values)},
+                ExpressionAttributeValues={":name": {"S": name}, **values},
                 ReturnValues="ALL_NEW",
             )
         except Exception as exc:
@@ -286,19 +357,46 @@ class PasskeyStore:
             raise
         return _credential_from_item(result["Attributes"])
 
-    def delete(self, username: str, credential_id: bytes) -> bool:
-        """Delete a passkey; False if the user has no passkey with this id."""
+    def delete(self, username: str, credential_id: bytes, sub: str | None = None) -> bool:
+        """Delete a passkey and its owner item; False if the user (of ``sub``, when given) has
+        no passkey with this id."""
+        condition, values = _owned_by(sub)
+        delete: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}},
+            "ConditionExpression": condition,
+        }
+        if values:
+            delete["ExpressionAttributeValues"] = values
+            delete["ExpressionAttributeNames"] = _names(values)
+        owner = {  # never another user's: an id stored before owner items may be reused
+            "TableName": self.table_name,
+            "Key": _owner_key(credential_id),
+            "ConditionExpression": "attribute_not_exists(pk) OR #username = :username",
+            "ExpressionAttributeNames": {"#username": "username"},
+            "ExpressionAttributeValues": {":username": {"S": username}},
+        }
         try:
             self._call(
-                "delete_item",
-                Key={"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}},
-                ConditionExpression="attribute_exists(pk)",
+                "transact_write_items", TransactItems=[{"Delete": delete}, {"Delete": owner}]
             )
         except Exception as exc:
             if _is_condition_failure(exc):
                 return False
             raise
         return True
+
+
+def _owned_by(sub: str | None) -> tuple[str, dict[str, Any]]:
+    """The condition that a credential exists (and, with ``sub``, is that user's); ``#sub``
+    names ``sub``, a DynamoDB reserved word."""
+    if sub is None:
+        return "attribute_exists(pk)", {}
+    return "attribute_exists(pk) AND #sub = :sub", {":sub": {"S": sub}}
+
+
+def _names(values: dict[str, Any]) -> dict[str, str]:
+    return {"#sub": "sub"} if ":sub" in values else {}
 
 
 def _credential_from_item(item: dict[str, Any]) -> StoredCredential:
@@ -313,4 +411,5 @@ def _credential_from_item(item: dict[str, Any]) -> StoredCredential:
         last_used_at=item.get("last_used_at", {}).get("S"),
         aaguid=item.get("aaguid", {}).get("S", ""),
         transports=[t["S"] for t in item.get("transports", {}).get("L", [])],
+        sub=item.get("sub", {}).get("S", ""),
     )

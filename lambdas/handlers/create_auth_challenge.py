@@ -3,7 +3,9 @@
 Round 1 (empty session): metadata ``AUTH_PARAMS``, public ``{"challenge": "AUTH_PARAMS"}``
 and, with fast sign-in on, ``public_key`` = assertion options (the 2-call dialect).
 Round 2: ``authentication_type`` from ClientMetadata picks FIDO2_GET (assertion options)
-or FIDO2_CREATE (creation options); public ``{"public_key": json}``.
+or FIDO2_CREATE (creation options); public ``{"public_key": json}``. Creation options show
+the user's display name and passkeys only to a caller whose early ID token verified; anyone
+else sees the user name and what a sign-in would show, the same for every name.
 
 Unknown users and users without a passkey get options that look real and always fail. A
 malformed event, bad ClientMetadata or a backend failure gives a harmless challenge whose
@@ -42,7 +44,9 @@ def _json(options: dict[str, Any]) -> str:
     return json.dumps(options, separators=(",", ":"))
 
 
-def _registration_request(context: TriggerContext) -> RegistrationRequest:
+def _registration_request(context: TriggerContext, *, identified: bool) -> RegistrationRequest:
+    """What the backend needs; without a verified early ID token (``identified``) nothing in
+    it goes beyond what the caller already knows: the user name."""
     from cognito_passkey.lambdas.backends.base import RegistrationRequest
 
     timeout_ms, resident = None, False
@@ -65,13 +69,18 @@ def _registration_request(context: TriggerContext) -> RegistrationRequest:
         if not isinstance(usernameless, bool):
             raise Rejected(errors.BAD_METADATA, "require_usernameless is not a boolean")
         resident = usernameless
-    attributes = context.user_attributes
-    display = attributes.get("name") or attributes.get("email") or context.user_name
+    display = context.user_name
+    if identified:
+        attributes = context.user_attributes
+        display = attributes.get("name") or attributes.get("email") or context.user_name
     return RegistrationRequest(
         username=context.user_name,
         display_name=display[:64],
         timeout_ms=timeout_ms,
         require_resident_key=resident,
+        identified=identified,
+        unknown_user=context.user_not_found,
+        sub=context.user_attributes.get("sub"),
     )
 
 
@@ -79,11 +88,15 @@ def _check_early_id_token(context: TriggerContext) -> None:
     token = context.client_metadata.get(dialect.META_ID_TOKEN)
     if token is None:
         return
-    from cognito_passkey.lambdas.tokens import verifier_for
+    from cognito_passkey.lambdas import container
+    from cognito_passkey.lambdas.tokens import check_recent_sign_in, verifier_for
 
-    verifier_for(context.user_pool_id).verify_id_token(
+    claims = verifier_for(context.user_pool_id).verify_id_token(
         token, client_id=context.client_id, username=context.user_name
     )
+    check_recent_sign_in(claims, max_age_seconds=container.settings().id_token_max_age_seconds)
+    if claims.get("sub") != context.user_attributes.get("sub"):  # a deleted user's token
+        raise Rejected(errors.USER_MISMATCH, "the ID token is of another user of this name")
 
 
 def _round_one(context: TriggerContext) -> dict[str, Any]:
@@ -94,7 +107,10 @@ def _round_one(context: TriggerContext) -> dict[str, Any]:
     if container.settings().fast_signin:
         try:
             ceremony = container.backend().begin_authentication(
-                context.user_name, decoy=context.user_not_found
+                context.user_name,
+                decoy=context.user_not_found,
+                sub=context.user_attributes.get("sub"),
+                sealed=True,  # anyone may start round 1: it writes nothing
             )
         except Rejected as exc:  # the 3-call round still works; log why fast sign-in is off
             log_rejection(exc.reason, detail=exc.detail, trigger=_TRIGGER, user=context.user_name)
@@ -115,15 +131,20 @@ def _round_two(context: TriggerContext) -> dict[str, Any]:
     kind = context.client_metadata.get(dialect.META_AUTHENTICATION_TYPE)
     backend = container.backend()
     if kind == dialect.FIDO2_GET:
-        ceremony = backend.begin_authentication(context.user_name, decoy=context.user_not_found)
+        ceremony = backend.begin_authentication(
+            context.user_name,
+            decoy=context.user_not_found,
+            sub=context.user_attributes.get("sub"),
+        )
     elif kind == dialect.FIDO2_CREATE:
-        request = _registration_request(context)
         decoy = context.user_not_found
+        identified = not decoy and dialect.META_ID_TOKEN in context.client_metadata
         try:
             _check_early_id_token(context)
         except Rejected as exc:
             log_rejection(exc.reason, detail=exc.detail, trigger=_TRIGGER, user=context.user_name)
-            decoy = True
+            decoy, identified = True, False
+        request = _registration_request(context, identified=identified)
         ceremony = backend.begin_registration(request, decoy=decoy)  # a decoy never completes
     else:
         raise Rejected(errors.BAD_METADATA, "authentication_type is missing or unknown")

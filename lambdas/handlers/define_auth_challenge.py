@@ -8,10 +8,17 @@ earlier rounds, metadata is what Create set):
 | empty                                           | CUSTOM_CHALLENGE (round 1, AUTH_PARAMS)     |
 | [AUTH_PARAMS true]                              | issue tokens (2-call fast sign-in)          |
 | [AUTH_PARAMS false], fast_signin == "true"      | fail (the one-shot assertion was wrong)     |
-| [AUTH_PARAMS false]                             | CUSTOM_CHALLENGE (round 2, 3-call dialect)  |
+| [AUTH_PARAMS false], authentication_type names  | CUSTOM_CHALLENGE (round 2, 3-call dialect)  |
+| a ceremony, no fast_signin                      |                                             |
+| [AUTH_PARAMS false], otherwise                  | fail (not a request for round 2)            |
 | [AUTH_PARAMS false, FIDO2_GET/CREATE true]      | issue tokens                                |
 | [AUTH_PARAMS false, FIDO2_GET/CREATE false]     | fail: a wrong passkey ends the sign-in     |
 | anything else, MAX_ROUNDS or more, userNotFound | fail                                        |
+
+Round 1 answered false is either the 3-call client's request for round 2 or a refused
+answer; Define cannot see which, so round 2 is only for a call that asks for it in the
+WebSDK's words (a ceremony, and no ``fast_signin``), and Verify checks no round-1 assertion
+without ``fast_signin``: no passkey answer is ever judged twice in one sign-in.
 
 Every branch sets both ``issueTokens`` and ``failAuthentication``; a malformed event fails.
 """
@@ -61,6 +68,8 @@ def decide(context: TriggerContext, session: list[ChallengeResult]) -> dict[str,
             return _issue(context)
         if context.client_metadata.get(dialect.META_FAST_SIGNIN) == "true":
             raise Rejected(errors.ANSWER_REFUSED, "the fast sign-in assertion was refused")
+        if context.client_metadata.get(dialect.META_AUTHENTICATION_TYPE) not in _CEREMONIES:
+            raise Rejected(errors.ANSWER_REFUSED, "round 1 was refused, and no round 2 asked for")
         return ASK
     if first.result or last.metadata not in _CEREMONIES:
         raise Rejected(errors.UNEXPECTED_SESSION, "round 2 is not a passkey ceremony")

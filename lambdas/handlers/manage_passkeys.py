@@ -123,7 +123,8 @@ def _checked(event: Any) -> tuple[str, dict[str, str], str]:
     return method.upper(), headers, body
 
 
-def _username(headers: dict[str, str]) -> str:
+def _caller(headers: dict[str, str]) -> tuple[str, str | None]:
+    """The access token's user name and ``sub``."""
     from cognito_passkey.lambdas import container
     from cognito_passkey.lambdas.tokens import verifier_for
 
@@ -137,7 +138,10 @@ def _username(headers: dict[str, str]) -> str:
         token.strip(), client_ids=settings.client_ids
     )
     username: str = claims["username"]
-    return username
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:  # passkeys belong to a sub: none, no passkeys
+        raise Rejected(tokens.MALFORMED, "the access token has no sub")
+    return username, sub
 
 
 app = LambdaFunctionUrlResolver(debug=False)  # debug mode would answer with tracebacks
@@ -163,7 +167,7 @@ def _passkey_id() -> str:
 
 @app.get(_rule(management.COLLECTION_ROUTE))
 def _list() -> Response[str]:
-    passkeys = _backend().list_passkeys(app.context["user"])
+    passkeys = _backend().list_passkeys(app.context["user"], sub=app.context["sub"])
     return _response(200, {management.LIST_KEY: [p.to_json() for p in passkeys]})
 
 
@@ -178,13 +182,28 @@ def _rename() -> Response[str]:
         raise _bad_request('the body must be {"name": "..."}')
     name = document[management.NAME_KEY]
     return _response(
-        200, backend.rename_passkey(app.context["user"], _passkey_id(), name).to_json()
+        200,
+        backend.rename_passkey(
+            app.context["user"], _passkey_id(), name, sub=app.context["sub"]
+        ).to_json(),
     )
 
 
 @app.delete(_rule(management.ITEM_ROUTE))
 def _delete() -> Response[str]:
-    _backend().delete_passkey(app.context["user"], _passkey_id())
+    from cognito_passkey.lambdas import audit, container
+
+    backend = _backend()
+    passkey_id = _passkey_id()
+    backend.delete_passkey(app.context["user"], passkey_id, sub=app.context["sub"])
+    audit.record(  # the id in the path is the credential id, base64url (checked by the backend)
+        audit.PASSKEY_REMOVED,
+        user=app.context["user"],
+        sub=app.context["sub"],
+        credential_id=passkey_id,
+        backend=backend.name,
+        topic_arn=container.settings().audit_topic_arn,
+    )
     return _response(204)
 
 
@@ -210,9 +229,9 @@ def _escalate(exc: Exception) -> Response[str]:
 def handler(event: Any, lambda_context: LambdaContext) -> dict[str, Any]:
     """Lambda Function URL handler for the passkey management API."""
     method, headers, body = _checked(event)
-    user = _username(headers)
+    user, sub = _caller(headers)
     logger.append_keys(user=user)  # on every line of this invocation, refusals too
-    app.append_context(user=user, body=body)  # type: ignore[no-untyped-call]
+    app.append_context(user=user, sub=sub, body=body)  # type: ignore[no-untyped-call]
     response = app.resolve(event, lambda_context)
     logger.info("passkeys managed", extra={"trigger": _TRIGGER, "user": user, "method": method})
     return response

@@ -227,6 +227,70 @@ def test_several_keys_with_pins_one_skipped(kit: Any, terminal: Any, rp: Any) ->
     assert sorted(p.split("(")[1].split(";")[0] for p in seen) == ["Key A #1", "Key B #2"]
 
 
+@pytest.mark.parametrize("ctap", ["2.1", "2.0"])
+def test_environment_pin_goes_only_to_the_touched_key(
+    kit: Any, terminal: Any, rp: Any, monkeypatch: pytest.MonkeyPatch, ctap: str
+) -> None:
+    """Two keys with different PINs and COGNITO_PASSKEY_PIN holding key A's: after many
+    sign-ins touching A, key B has spent none of its 8 PIN retries (each run used to cost
+    one, locking B for good after eight). The touch that picks the key is CTAP 2.1's
+    authenticatorSelection, or on a CTAP 2.0 key a makeCredential touch probe.
+
+    There is no USB hardware here: software CTAP devices (SoftCtapDevice) are the key
+    list, fed to ClientAuthenticator's real threads as its USB keys.
+    """
+    from cognito_passkey.authenticator.soft.ctap_commands import CtapAuthenticator
+
+    probes: list[str] = []
+    if ctap == "2.0":
+        info, probe = CtapAuthenticator.get_info, CtapAuthenticator._touch_probe
+
+        def get_info_2_0(self: Any) -> Any:
+            return {**info(self), 1: ["FIDO_2_0"]}
+
+        def counted_probe(self: Any, *args: Any) -> None:
+            probes.append(self.config.product_name)
+            probe(self, *args)
+
+        monkeypatch.setattr(CtapAuthenticator, "get_info", get_info_2_0)
+        monkeypatch.setattr(CtapAuthenticator, "_touch_probe", counted_probe)
+    mine = kit.make_key(pin=kit.PIN, pin_only=True, name="Key A")
+    registered(kit, rp, mine, terminal)
+    touched = kit.Finger(delay=0.05)
+    never = kit.Finger(touches=False)
+    mine.authenticator._user_presence = touched
+    other = kit.make_key(pin="other-pin", pin_only=True, name="Key B", finger=never)
+    env = {"COGNITO_PASSKEY_PIN": kit.PIN}
+    auth = kit.over([other, mine], terminal.interaction(interactive=False, environ=env))
+    runs = 9
+    for _ in range(runs):
+        options, state = rp.request_options(user_verification="required")
+        rp.authenticate(state, auth.get(options, rp_id=kit.RP_ID))
+    assert pin_retries(other) == 8  # B never saw a PIN
+    assert pin_retries(mine) == 8
+    assert touched.requests == ["selection", "getAssertion"] * runs
+    assert set(never.requests) == {"selection"} and never.cancelled.is_set()
+    assert probes.count("Key A") == (runs if ctap == "2.0" else 0)  # B's probes were cancelled
+    assert kit.PIN not in terminal.text
+
+
+def test_environment_pin_is_not_guessed_when_no_key_is_touched(
+    kit: Any, terminal: Any, rp: Any
+) -> None:
+    """Nobody touches either key: the run times out and neither key received the PIN."""
+    keys = [
+        kit.make_key(pin=pin, pin_only=True, finger=kit.Finger(touches=False))
+        for pin in (kit.PIN, "other-pin")
+    ]
+    env = {"COGNITO_PASSKEY_PIN": kit.PIN}
+    auth = kit.over(keys, terminal.interaction(interactive=False, environ=env))
+    options, _state = rp.request_options(user_verification="required", allow=False)
+    options["publicKey"]["timeout"] = 300
+    with pytest.raises(errors.AuthenticatorTimeoutError):
+        auth.get(options, rp_id=kit.RP_ID)
+    assert [pin_retries(k) for k in keys] == [8, 8]
+
+
 # -- cancel and timeout ----------------------------------------------------------------------
 
 

@@ -18,15 +18,31 @@ from cognito_passkey.client.token_source import obtain_tokens
 from cognito_passkey.local.deploy import Deployment
 from stack_fixtures import PASSWORD, SecretClient, new_user, passkey_client
 
-from .conftest import CLIENT_ID, POOL_ID, closed_url
+from .conftest import CLIENT_ID, ISSUER, POOL_ID, closed_url
 from .pools import enrol
 from .wire import Wire
 
 KEY = CacheKey(profile="default", user_pool_id=POOL_ID, client_id=CLIENT_ID)
 
 
-def tokens(expires_in: int = 3600, refresh: str | None = "rt") -> Tokens:
-    return Tokens("id.x.y", "acc.x.y", refresh, int(time.time()) + expires_in)
+def unsigned_token(*, username: str, token_use: str = "id") -> str:  # noqa: S107 - a kind
+    """A Cognito-shaped token nobody signed: the cache reads claims, it never verifies."""
+    import jwt
+
+    audience = {"aud": CLIENT_ID} if token_use == "id" else {"client_id": CLIENT_ID}
+    user = {"cognito:username": username} if token_use == "id" else {"username": username}
+    claims = {"iss": ISSUER, "token_use": token_use, **audience, **user}
+    return jwt.encode(claims, None, algorithm="none")
+
+
+def tokens(expires_in: int = 3600, refresh: str | None = "rt", username: str = "alice") -> Tokens:
+    """Tokens shaped like the pool's for ``username`` (the cache reads whose they are)."""
+    return Tokens(
+        unsigned_token(username=username),
+        unsigned_token(username=username, token_use="access"),
+        refresh,
+        int(time.time()) + expires_in,
+    )
 
 
 class NoKey:
@@ -68,7 +84,7 @@ def test_scope_separates_pools_and_users(tmp_path: Path) -> None:
 def test_latest_is_the_most_recent_user(tmp_path: Path) -> None:
     cache = TokenCache(tmp_path)
     cache.save(KEY, "alice", tokens())
-    cache.save(KEY, "bob", tokens())
+    cache.save(KEY, "bob", tokens(username="bob"))
     latest = cache.latest(KEY)
     assert latest is not None and latest.username == "bob"
     assert cache.delete(KEY, "bob")

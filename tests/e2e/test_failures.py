@@ -528,7 +528,8 @@ def test_cli_add_passkey_with_another_users_cached_token(
 
     result = run_cli(tmp_path, "add-passkey", alice, "--profile", profile, "-o", "json")
 
-    assert_clean_failure(result, 3)
+    # Bob's tokens are a cache miss for Alice: the key is asked, and holds no passkey of hers.
+    assert_clean_failure(result, 4)
     assert cached_files(tmp_path) == [poisoned]
     assert poisoned.read_bytes() == poisoned_bytes  # no new tokens were stored
     assert {alice: held.passkeys(alice), bob: held.passkeys(bob)} == before

@@ -33,7 +33,9 @@ P_FALSE = session_entry("AUTH_PARAMS", False)
         ([P_FALSE], {"authentication_type": "FIDO2_GET", "fast_signin": "true"}, FAIL),
         ([P_FALSE], {"authentication_type": "FIDO2_GET"}, ASK),
         ([P_FALSE], {"authentication_type": "FIDO2_CREATE"}, ASK),
-        ([P_FALSE], None, ASK),
+        ([P_FALSE], None, FAIL),  # a refused round-1 answer that asks for no round 2
+        ([P_FALSE], {"authentication_type": "FIDO2_GET", "fast_signin": "false"}, ASK),
+        ([P_FALSE], {"authentication_type": "AUTH_PARAMS"}, FAIL),
         ([P_FALSE, session_entry("FIDO2_GET", True)], {"authentication_type": "FIDO2_GET"}, ISSUE),
         ([P_FALSE, session_entry("FIDO2_CREATE", True)], None, ISSUE),
         ([P_FALSE, session_entry("FIDO2_GET", False)], None, FAIL),
@@ -71,9 +73,12 @@ def test_unknown_users_are_asked_but_never_get_tokens(capsys: pytest.CaptureFixt
         )
         == ASK
     )
-    response = handler(define_event("ghost", [P_FALSE], user_not_found=True), LAMBDA_CONTEXT)[
-        "response"
-    ]
+    response = handler(
+        define_event(
+            "ghost", [P_FALSE], metadata={"authentication_type": "FIDO2_GET"}, user_not_found=True
+        ),
+        LAMBDA_CONTEXT,
+    )["response"]
     assert decision(response) == ASK
     for session in ([P_TRUE], [P_FALSE, session_entry("FIDO2_GET", True)]):
         response = handler(define_event("ghost", session, user_not_found=True), LAMBDA_CONTEXT)[

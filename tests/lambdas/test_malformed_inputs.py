@@ -199,11 +199,22 @@ def test_nothing_secret_is_logged(selfhosted: Any, capsys: pytest.CaptureFixture
     assert private["state"] not in output
 
 
+@pytest.mark.parametrize("metadata", [{}, {"authentication_type": "FIDO2_SOMETHING"}])
+def test_metadata_naming_no_ceremony_ends_the_sign_in(
+    selfhosted: Any, metadata: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Define gives round 2 only to a call that names a ceremony (docs/protocol.md)."""
+    loop = CognitoLoop("alice")
+    loop.start()
+    capsys.readouterr()
+    assert loop.respond("AUTH_PARAMS", metadata) is None
+    assert loop.outcome == "failed"
+    assert rejections(capsys.readouterr().out) == ["answer_refused"]
+
+
 @pytest.mark.parametrize(
     "metadata",
     [
-        {},
-        {"authentication_type": "FIDO2_SOMETHING"},
         {"authentication_type": "FIDO2_CREATE", "attestation_options": "{"},
         {"authentication_type": "FIDO2_CREATE", "attestation_options": "[]"},
         {

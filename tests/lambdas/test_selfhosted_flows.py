@@ -187,7 +187,8 @@ def test_registration_excludes_existing_passkeys_and_asks_for_a_resident_key(
     register(SoftAuthenticator(), mint, "kate")
     loop = CognitoLoop("kate")
     loop.start()
-    metadata = create_metadata(require_usernameless=True)
+    # the user's own details (display name) only for a caller whose early ID token verified
+    metadata = {**create_metadata(require_usernameless=True), "id_token": mint.id_token("kate")}
     options = json.loads((loop.respond("AUTH_PARAMS", metadata) or {})["public_key"])
     assert len(options["excludeCredentials"]) == 1
     assert options["authenticatorSelection"]["residentKey"] == "required"

@@ -30,7 +30,15 @@ from cognito_passkey.authenticator.soft import (
 from fido2.ctap2 import Ctap2
 
 CDH = hashlib.sha256(b"client data").digest()
-FAST_SCRYPT = 2**10  # tests only; the default work factor is 2**15
+FAST_SCRYPT = 2**10  # tests only (allow_weak_scrypt_for_tests); files get 2**17
+PASSPHRASE = "pw-of-the-tests"
+
+
+def fast_encrypted(path: Path, passphrase: str = PASSPHRASE) -> FileCredentialStore:
+    """An encrypted store with a cheap work factor, so the many store tests stay quick."""
+    return FileCredentialStore(
+        path, passphrase=passphrase, scrypt_n=FAST_SCRYPT, allow_weak_scrypt_for_tests=True
+    )
 
 
 def credential(
@@ -52,7 +60,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> CredentialStore:
         return MemoryCredentialStore()
     if request.param == "file":
         return FileCredentialStore(tmp_path / "store.json")
-    return FileCredentialStore(tmp_path / "store.json", passphrase="pw", scrypt_n=FAST_SCRYPT)
+    return fast_encrypted(tmp_path / "store.json")
 
 
 # The interface, on every store ---------------------------------------------------------
@@ -302,7 +310,7 @@ def test_encrypted_round_trip_hides_everything(tmp_path: Path) -> None:
         assert secret not in raw
     document = json.loads(raw)
     assert document["kdf"]["name"] == "scrypt"
-    assert document["kdf"]["n"] == 2**15
+    assert document["kdf"]["n"] == 2**17
     assert document["encrypted"]["cipher"] == "AES-256-GCM"
     assert "data" not in document
 
@@ -314,7 +322,7 @@ def test_encrypted_round_trip_hides_everything(tmp_path: Path) -> None:
 
 def test_wrong_or_missing_passphrase_is_locked(tmp_path: Path) -> None:
     path = tmp_path / "store.json"
-    FileCredentialStore(path, passphrase="right", scrypt_n=FAST_SCRYPT).add_credential(credential())
+    fast_encrypted(path, "right-passphrase").add_credential(credential())
     before = path.read_bytes()
     with pytest.raises(StoreLockedError, match="wrong passphrase"):
         FileCredentialStore(path, passphrase="wrong").list_credentials()
@@ -327,7 +335,7 @@ def test_wrong_or_missing_passphrase_is_locked(tmp_path: Path) -> None:
 
 def test_tampered_ciphertext_or_header_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.json"
-    FileCredentialStore(path, passphrase="pw", scrypt_n=FAST_SCRYPT).add_credential(credential())
+    fast_encrypted(path).add_credential(credential())
     document = json.loads(path.read_bytes())
 
     flipped = json.loads(json.dumps(document))
@@ -335,13 +343,13 @@ def test_tampered_ciphertext_or_header_is_refused(tmp_path: Path) -> None:
     flipped["encrypted"]["ciphertext"] = ("B" if ciphertext[0] == "A" else "A") + ciphertext[1:]
     path.write_text(json.dumps(flipped))
     with pytest.raises(StoreLockedError):
-        FileCredentialStore(path, passphrase="pw").list_credentials()
+        FileCredentialStore(path, passphrase=PASSPHRASE).list_credentials()
 
     hostile = json.loads(json.dumps(document))
     hostile["kdf"]["n"] = 2**30  # would need 1 TiB of memory
     path.write_text(json.dumps(hostile))
     with pytest.raises(StoreCorruptedError, match="scrypt"):
-        FileCredentialStore(path, passphrase="pw").list_credentials()
+        FileCredentialStore(path, passphrase=PASSPHRASE).list_credentials()
 
 
 def test_passphrase_for_a_plain_store_is_an_error(tmp_path: Path) -> None:
@@ -349,6 +357,73 @@ def test_passphrase_for_a_plain_store_is_an_error(tmp_path: Path) -> None:
     FileCredentialStore(path).add_credential(credential())
     with pytest.raises(CredentialStoreError, match="not encrypted"):
         FileCredentialStore(path, passphrase="pw").list_credentials()
+
+
+def test_weaker_scrypt_parameters_are_upgraded_on_the_next_write(tmp_path: Path) -> None:
+    """A file written with N=2**15 (the earlier default) still opens, and its next write
+    re-keys it with N=2**17 and a fresh salt."""
+    path = tmp_path / "store.json"
+    old = FileCredentialStore(
+        path, passphrase=PASSPHRASE, scrypt_n=2**15, allow_weak_scrypt_for_tests=True
+    )
+    first = credential(user_id=b"a")
+    old.add_credential(first)
+    before = json.loads(path.read_bytes())["kdf"]
+    assert (before["n"], before["r"], before["p"]) == (2**15, 8, 1)
+
+    store = FileCredentialStore(path, passphrase=PASSPHRASE)
+    assert store.list_credentials() == [first]  # read with the file's own parameters
+    assert json.loads(path.read_bytes())["kdf"] == before  # reading writes nothing
+    second = credential(user_id=b"b")
+    store.add_credential(second)
+    after = json.loads(path.read_bytes())["kdf"]
+    assert (after["n"], after["r"], after["p"]) == (2**17, 8, 1)
+    assert after["salt"] != before["salt"]
+    assert FileCredentialStore(path, passphrase=PASSPHRASE).list_credentials() == [first, second]
+
+
+def test_a_weak_work_factor_needs_the_test_knob(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"at least 131072"):
+        FileCredentialStore(tmp_path / "store.json", passphrase=PASSPHRASE, scrypt_n=2**15)
+
+
+@pytest.mark.parametrize("passphrase", ["x", "1234567"])
+def test_a_short_passphrase_is_refused_for_a_new_store(tmp_path: Path, passphrase: str) -> None:
+    from cognito_passkey.authenticator import WeakPassphraseError, open_store
+
+    path = tmp_path / "store.json"
+    with pytest.raises(WeakPassphraseError, match="at least 8 characters"):
+        fast_encrypted(path, passphrase).add_credential(credential())
+    assert not path.exists()
+    with pytest.raises(WeakPassphraseError):
+        open_store(path, passphrase=passphrase)  # refused when opened, before any operation
+    assert not path.exists()
+    fast_encrypted(path, "12345678").add_credential(credential())  # eight characters do
+
+
+def test_an_existing_store_with_a_short_passphrase_still_opens(tmp_path: Path) -> None:
+    """Files written before the minimum length keep working (and keep their passphrase)."""
+    from cognito_passkey.authenticator.soft import store_crypto, store_file
+
+    path = tmp_path / "store.json"
+    params = store_crypto.KdfParams.fresh(FAST_SCRYPT)
+    document: dict[str, object] = {
+        "format": store_file.STORE_FORMAT,
+        "version": store_file.STORE_VERSION,
+        "kdf": params.to_json(),
+    }
+    payload = {"device": {"pin": None, "pin_retries": 8, "uv_retries": 8}, "credentials": []}
+    document["encrypted"] = store_crypto.encrypt(
+        store_crypto.derive_key("pw", params),
+        json.dumps(payload).encode(),
+        store_file._associated_data(document),
+    )
+    path.write_text(json.dumps(document))
+    os.chmod(path, 0o600)
+    store = FileCredentialStore(path, passphrase="pw")
+    store.add_credential(credential())  # re-keyed with 2**17, same passphrase
+    assert len(store.list_credentials()) == 1
+    assert json.loads(path.read_bytes())["kdf"]["n"] == 2**17
 
 
 # Several processes at once -----------------------------------------------------------------------
