@@ -1,7 +1,8 @@
 """open_authenticator: an Authenticator from a short spec (config, CLI flag).
 
 ``usb`` (the default) drives plugged-in security keys; ``soft:PATH`` the
-software authenticator with its store at PATH. ``soft:`` with no path is refused:
+software authenticator with its store at PATH; ``soft:env`` one whose store comes
+from ``COGNITO_PASSKEY_SOFT_STORE`` (kept in memory). ``soft:`` with no path is refused:
 a passkey registered into memory would be lost with the process. Code that wants a
 throwaway key builds ``SoftAuthenticator()`` directly.
 """
@@ -15,6 +16,7 @@ from .errors import AuthenticatorError
 
 USB_SPEC = "usb"
 SOFT_PREFIX = "soft:"
+SOFT_ENV_SPEC = "soft:env"
 
 
 def open_authenticator(
@@ -43,8 +45,18 @@ def open_authenticator(
         )
     if spec.startswith(SOFT_PREFIX):
         from .interaction import TerminalInteraction
-        from .soft_authenticator import SoftAuthenticator
+        from .soft_authenticator import SoftAuthenticator, open_env_store
 
+        interaction = TerminalInteraction(
+            interactive=bool(interactive), pin=pin, announce_touch=False
+        )
+        if spec == SOFT_ENV_SPEC:
+            return SoftAuthenticator(
+                open_env_store(passphrase=passphrase),
+                origin=origin,
+                allow_app_origin=allow_app_origin,
+                interaction=interaction,
+            )
         # A shell leaves "~" in "soft:~/key.json" alone, so expand it here.
         path = os.path.expanduser(spec[len(SOFT_PREFIX) :].strip())
         if not path:
@@ -53,9 +65,6 @@ def open_authenticator(
             raise AuthenticatorError(
                 "'soft:' needs the path of a key store file, e.g. 'soft:~/qa-key.json'."
             )
-        interaction = TerminalInteraction(
-            interactive=bool(interactive), pin=pin, announce_touch=False
-        )
         return SoftAuthenticator(
             path,
             passphrase=passphrase,
@@ -64,5 +73,6 @@ def open_authenticator(
             interaction=interaction,
         )
     raise AuthenticatorError(
-        f"Unknown authenticator {spec!r}: use 'usb' or 'soft:PATH' (a software key store file)."
+        f"Unknown authenticator {spec!r}: use 'usb' or 'soft:PATH' (a software key store file; "
+        "'soft:env' for one in $COGNITO_PASSKEY_SOFT_STORE)."
     )

@@ -30,6 +30,35 @@ if TYPE_CHECKING:
     from .soft.store import CredentialStore
 
 PASSPHRASE_ENV = "COGNITO_PASSKEY_SOFT_PASSPHRASE"  # noqa: S105  (a variable name)
+STORE_ENV = "COGNITO_PASSKEY_SOFT_STORE"
+"""Base64 of an encrypted, counterless store file (``soft export``), for ``soft:env``."""
+
+
+def open_env_store(
+    environ: Mapping[str, str] | None = None, *, passphrase: str | None = None
+) -> CredentialStore:
+    """The in-memory store held in ``COGNITO_PASSKEY_SOFT_STORE`` (never written to disk).
+
+    Its passphrase comes from ``passphrase`` or ``COGNITO_PASSKEY_SOFT_PASSPHRASE``.
+    See :mod:`cognito_passkey.authenticator.soft.store_env` for why it is counterless.
+    """
+    from .soft.store_env import decode_store
+
+    env = os.environ if environ is None else environ
+    return decode_store(
+        env.get(STORE_ENV),
+        passphrase if passphrase is not None else env.get(PASSPHRASE_ENV),
+        name=STORE_ENV,
+        passphrase_name=PASSPHRASE_ENV,
+    )
+
+
+def export_env_store(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> str:
+    """The ``COGNITO_PASSKEY_SOFT_STORE`` value for the store file at ``path``."""
+    from .soft.store_env import export_store
+
+    env = os.environ if environ is None else environ
+    return export_store(path, env.get(PASSPHRASE_ENV) or None, passphrase_name=PASSPHRASE_ENV)
 
 
 def open_store(

@@ -24,10 +24,14 @@ from cognito_passkey.client.cli_support import (
     Which,
     cache_for,
     confirm_code_prompt,
+    confirm_or_refuse,
     emit_tokens,
+    non_interactive,
     pass_library,
     progress,
     read_secret_line,
+    refuse_prompt,
+    stdin_is_terminal,
     summary,
 )
 from cognito_passkey.client.config import (
@@ -51,7 +55,8 @@ _SETTING_HELP = {
     "region": "AWS region (default: from the user pool id).",
     "endpoint_url": "Cognito endpoint URL (a local AWS such as ministack).",
     "client_secret": "App client secret (prefer COGNITO_PASSKEY_CLIENT_SECRET or the profile).",
-    "authenticator": "'usb' (default) or 'soft:PATH' for a software key store.",
+    "authenticator": "'usb' (default), 'soft:PATH' for a software key store, or 'soft:env' "
+    "for one in $COGNITO_PASSKEY_SOFT_STORE (see `soft export`).",
     "origin": "Origin put in the client data (default https://<RP ID>).",
     "rp_id": "Relying party ID the passkeys are for (default: the origin's host); "
     "a challenge naming another RP is refused.",
@@ -66,6 +71,14 @@ HELP_EPILOG = (
     "user ($COGNITO_PASSKEY_CACHE_DIR or the user cache dir); they are printed on stdout only "
     "with --output. " + exit_codes.EPILOG
 )
+
+
+def _set_non_interactive(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        from cognito_passkey.client.cli_support import NON_INTERACTIVE_META
+
+        ctx.find_root().meta[NON_INTERACTIVE_META] = True
+    return value
 
 
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
@@ -145,6 +158,15 @@ def _which(output: str | None, which: str | None) -> Which:
     epilog=HELP_EPILOG,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+@click.option(
+    "--non-interactive",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_non_interactive,
+    help="Never prompt: a command that would ask fails at once (exit 2) naming the flag or "
+    "variable to use instead (also CI=true). Without a terminal, hidden prompts fail the same way.",
+)
 @debug_option
 def cli() -> None:
     """Passkey (FIDO2/WebAuthn) sign-in to Amazon Cognito from the terminal."""
@@ -221,6 +243,36 @@ def token(
     emit_tokens(got.tokens, cast(Output, output), chosen, got.username)
 
 
+@cli.command(
+    "exec",
+    epilog=exit_codes.EPILOG,
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("username")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD...")
+@settings_options
+@pass_library
+def exec_command(
+    library: Library, username: str, command: tuple[str, ...], settings: Settings
+) -> None:
+    """Run CMD with USERNAME's tokens in its environment; its exit code becomes ours.
+
+    The child gets COGNITO_ID_TOKEN, COGNITO_ACCESS_TOKEN and COGNITO_TOKEN_EXPIRES_AT
+    (tokens from the cache, refreshed, or a new sign-in, as `token` gets them); nothing
+    is printed. Options go before USERNAME; everything after it is CMD. Like
+    `aws-vault exec`: cognito-passkey exec --profile ci alice -- pytest tests/
+    """
+    from cognito_passkey.client.cli_support import run_with_tokens
+    from cognito_passkey.client.token_source import obtain_tokens
+
+    client = library.client(settings)
+    cache, key = cache_for(settings)
+    got = obtain_tokens(client, cache, key, username, notify=progress)
+    if got.source != "cache":
+        progress(summary(got.tokens, got.username, got.source))
+    raise click.exceptions.Exit(run_with_tokens(list(command), got.tokens))
+
+
 @cli.command("add-passkey", epilog=exit_codes.EPILOG)
 @click.argument("username", required=False)
 @click.option(
@@ -258,7 +310,12 @@ def add_passkey(
     if with_password or password_stdin:
         if not username:
             raise click.UsageError("USERNAME is required with --with-password")
-        password = read_secret_line(f"Password for {username}", from_stdin=password_stdin)
+        password = read_secret_line(
+            f"Password for {username}",
+            from_stdin=password_stdin,
+            need="a password is needed",
+            instead="use --password-stdin",
+        )
         current = client.sign_in_password(username, password)
         del password
         name = username
@@ -328,6 +385,10 @@ def sign_up(
         parsed[name.strip()] = value
     if email:
         parsed["email"] = email
+    if confirm == "code" and non_interactive():  # before the user exists
+        raise refuse_prompt(
+            "a confirmation code would be asked", "use --confirm admin or --confirm auto"
+        )
     client = library.client(settings)
     cache, key = cache_for(settings)
     how: Confirm = confirm_code_prompt() if confirm == "code" else cast(Confirm, confirm)
@@ -487,7 +548,7 @@ def passkeys_delete(
     options listed below are read as options. Putting `--` before the arguments also works.
     """
     if not yes:
-        click.confirm(f"Delete passkey {passkey_id}?", abort=True, err=True)
+        confirm_or_refuse(f"Delete passkey {passkey_id}?")
     _manager(library, settings, username).delete(passkey_id)
     progress(f"Deleted passkey {passkey_id}.")
 
@@ -522,7 +583,8 @@ def devices(output: str) -> None:
 def soft() -> None:
     """Manage software-authenticator stores (use them with --authenticator soft:PATH).
 
-    An encrypted store's passphrase comes from COGNITO_PASSKEY_SOFT_PASSPHRASE.
+    An encrypted store's passphrase comes from COGNITO_PASSKEY_SOFT_PASSPHRASE. For CI,
+    `soft export PATH` prints a COGNITO_PASSKEY_SOFT_STORE value for --authenticator soft:env.
     """
 
 
@@ -536,8 +598,13 @@ def soft() -> None:
     is_flag=True,
     help="Let built-in verification stand in for a PIN once one is set (see `soft info`).",
 )
+@click.option(
+    "--no-counter",
+    is_flag=True,
+    help="Sign with counter 0 always (needed by `soft export`: CI jobs sharing one copy).",
+)
 @debug_option
-def soft_create(path: str, encrypt: bool, builtin_uv: bool) -> None:
+def soft_create(path: str, encrypt: bool, builtin_uv: bool, no_counter: bool) -> None:
     """Create an empty store file at PATH (0600); passkeys are added by add-passkey/sign-up."""
     from cognito_passkey.authenticator import PASSPHRASE_ENV, open_store
 
@@ -545,12 +612,33 @@ def soft_create(path: str, encrypt: bool, builtin_uv: bool) -> None:
         raise click.UsageError(f"{path} already exists; it was left untouched")
     passphrase = None
     if encrypt:
-        passphrase = os.environ.get(PASSPHRASE_ENV) or click.prompt(
-            "Passphrase for the new store", hide_input=True, confirmation_prompt=True, err=True
-        )
+        passphrase = os.environ.get(PASSPHRASE_ENV) or None
+        if passphrase is None:
+            if non_interactive() or not stdin_is_terminal():
+                raise refuse_prompt("a passphrase is needed", f"set {PASSPHRASE_ENV}")
+            passphrase = click.prompt(
+                "Passphrase for the new store", hide_input=True, confirmation_prompt=True, err=True
+            )
     store = open_store(path, passphrase=passphrase)
     store.set_builtin_uv(builtin_uv)
+    if no_counter:
+        store.set_counterless(True)
     progress(f"Created {path}. Use it with --authenticator soft:{path}")
+
+
+@soft.command("export")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@debug_option
+def soft_export(path: str) -> None:
+    """Print the COGNITO_PASSKEY_SOFT_STORE value for the store at PATH (for CI secrets).
+
+    The store must be encrypted (its passphrase in COGNITO_PASSKEY_SOFT_PASSPHRASE) and
+    counterless (`soft create --encrypt --no-counter`): jobs restoring one copy cannot
+    share a counter. Use it with --authenticator soft:env; nothing is written to disk there.
+    """
+    from cognito_passkey.authenticator.soft_authenticator import export_env_store
+
+    click.echo(export_env_store(path))
 
 
 @soft.command("info")
@@ -580,6 +668,7 @@ def soft_info(path: str, builtin_uv: bool | None, output: str) -> None:
         "pin_set": pin_set,
         "pin_retries": state.pin_retries,
         "builtin_uv": state.builtin_uv,
+        "counterless": state.counterless,
         "user_verification": "built-in" if state.builtin_uv or not pin_set else "PIN",
         "credentials": len(store.list_credentials()),
     }
@@ -641,7 +730,7 @@ def soft_delete(path: str, credential_id: str, yes: bool) -> None:
     except ValueError:
         raise click.BadParameter("not base64url", param_hint="CREDENTIAL_ID") from None
     if not yes:
-        click.confirm(f"Delete credential {credential_id}?", abort=True, err=True)
+        confirm_or_refuse(f"Delete credential {credential_id}?")
     if not open_store(path).delete_credential(raw):
         raise click.UsageError(f"no credential {credential_id} in {path}")
     progress(f"Deleted credential {credential_id}.")

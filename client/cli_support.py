@@ -41,7 +41,11 @@ def progress(message: str) -> None:
 
 
 def build_client(settings: Settings, *, boto_session: boto3.Session | None = None) -> PasskeyClient:
-    """A PasskeyClient from the settings in force (the pool must be configured)."""
+    """A PasskeyClient from the settings in force (the pool must be configured).
+
+    Under ``--non-interactive``/``CI=true`` the authenticator never asks for a PIN
+    (it comes from ``COGNITO_PASSKEY_PIN``), even with a terminal attached.
+    """
     from cognito_passkey.client.lazy_authenticator import LazyAuthenticator
     from cognito_passkey.client.passkey_client import PasskeyClient
 
@@ -52,7 +56,11 @@ def build_client(settings: Settings, *, boto_session: boto3.Session | None = Non
         client_id=settings.client_id,
         region=settings.region,
         client_secret=settings.client_secret,
-        authenticator=LazyAuthenticator(settings.authenticator or "usb", origin=settings.origin),
+        authenticator=LazyAuthenticator(
+            settings.authenticator or "usb",
+            origin=settings.origin,
+            interactive=False if non_interactive() else None,
+        ),
         origin=settings.origin,
         rp_id=settings.rp_id,
         endpoint_url=settings.endpoint_url,
@@ -112,6 +120,39 @@ def emit_tokens(tokens: Tokens, output: Output, which: Which, username: str | No
         if username is not None and which == "all":
             document["username"] = username
         click.echo(json.dumps(document, indent=2))
+
+
+EXEC_ENV_KEYS = ("id_token", "access_token", "expires_at")
+"""What ``exec`` hands its child: never the long-lived refresh token."""
+
+
+def run_with_tokens(command: list[str], tokens: Tokens) -> int:
+    """Run ``command`` with the tokens in its environment; its exit code (128+N for signal N).
+
+    A command that cannot be started is 127 (126: not executable), as in a shell.
+    """
+    import os
+    import subprocess
+
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise click.UsageError("no command to run: cognito-passkey exec USER -- CMD ARGS...")
+    values = tokens.to_dict()
+    env = dict(os.environ)
+    for name in EXEC_ENV_KEYS:
+        if values.get(name) is not None:
+            env[ENV_NAMES[name]] = str(values[name])
+    try:
+        completed = subprocess.run(command, env=env, check=False)
+    except FileNotFoundError:
+        click.echo(f"error: {command[0]}: command not found", err=True)
+        return 127
+    except PermissionError:
+        click.echo(f"error: {command[0]}: not executable", err=True)
+        return 126
+    code = completed.returncode
+    return 128 - code if code < 0 else code
 
 
 def summary(tokens: Tokens, username: str, source: str) -> str:
@@ -290,13 +331,79 @@ def _missing_command(name: str, description: str) -> click.Command:
     return missing
 
 
-def read_secret_line(prompt: str, *, from_stdin: bool) -> str:
-    """A secret from stdin (one line) or a hidden prompt on the terminal; never echoed."""
+NON_INTERACTIVE_META = "cognito_passkey.non_interactive"
+CI_ENV = "CI"
+
+
+class NonInteractiveError(click.ClickException):
+    """A prompt was needed where nobody may answer: one line naming what to use instead."""
+
+    exit_code = exit_codes.USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _ci() -> bool:
+    import os
+
+    return os.environ.get(CI_ENV, "").strip().lower() in ("true", "1", "yes")
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def non_interactive() -> bool:
+    """``--non-interactive`` or ``CI=true``: nothing may be asked at all."""
+    ctx = click.get_current_context(silent=True)
+    flagged = bool(ctx and ctx.find_root().meta.get(NON_INTERACTIVE_META))
+    return flagged or _ci()
+
+
+def refuse_prompt(need: str, instead: str) -> NonInteractiveError:
+    """The error for a prompt that cannot be shown: ``a PIN is needed: set ...``."""
+    return NonInteractiveError(f"{need}: {instead} (no prompt without a terminal)")
+
+
+def confirm_or_refuse(question: str) -> None:
+    """Ask ``question`` (abort on no); with nobody to answer, fail naming ``--yes``.
+
+    Without a terminal a piped answer is still read (``yes | ...``); only when there
+    is none, or with ``--non-interactive``/``CI=true``, the command fails at once.
+    """
+    need = "a confirmation is needed"
+    if non_interactive():
+        raise refuse_prompt(need, "pass --yes")
+    if not stdin_is_terminal():
+        line = sys.stdin.readline()
+        if not line:
+            raise refuse_prompt(need, "pass --yes")
+        click.echo(f"{question} [y/N]: ", err=True)
+        if line.strip().lower() not in ("y", "yes"):
+            raise click.Abort()
+        return
+    click.confirm(question, abort=True, err=True)
+
+
+def read_secret_line(
+    prompt: str, *, from_stdin: bool, need: str = "a secret is needed", instead: str = ""
+) -> str:
+    """A secret from stdin (one line) or a hidden prompt on the terminal; never echoed.
+
+    A hidden prompt needs a terminal on stdin (and no ``--non-interactive``/``CI=true``);
+    otherwise the command fails naming ``instead`` (e.g. ``use --password-stdin``).
+    """
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
             raise click.UsageError("nothing to read on stdin")
         return line.rstrip("\r\n")
+    if non_interactive() or not stdin_is_terminal():
+        raise refuse_prompt(need, instead or "run it at a terminal")
     value: str = click.prompt(prompt, hide_input=True, err=True)
     return value
 

@@ -22,9 +22,12 @@ def is_app_origin(origin: str | None) -> bool:
 class LazyAuthenticator:
     """Opens ``spec`` through ``open_authenticator`` the first time it is asked."""
 
-    def __init__(self, spec: str = "usb", *, origin: str | None = None) -> None:
+    def __init__(
+        self, spec: str = "usb", *, origin: str | None = None, interactive: bool | None = None
+    ) -> None:
         self.spec = spec
         self.origin = origin
+        self.interactive = interactive  # None: ask when stdin and stderr are terminals
         self._inner: Authenticator | None = None
 
     def __repr__(self) -> str:
@@ -35,7 +38,10 @@ class LazyAuthenticator:
             from cognito_passkey.authenticator import open_authenticator
 
             self._inner = open_authenticator(
-                self.spec, origin=self.origin, allow_app_origin=is_app_origin(self.origin)
+                self.spec,
+                origin=self.origin,
+                allow_app_origin=is_app_origin(self.origin),
+                interactive=self.interactive,
             )
         return self._inner
 

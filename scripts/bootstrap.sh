@@ -11,7 +11,7 @@ if [ ! -x .venv/bin/python ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip >.venv/install.log 2>&1
 fi
 deps_stamp=.venv/.deps-$(sha256sum pyproject.toml | cut -c1-16)
-tree_stamp=.venv/.tree-$( (cat pyproject.toml; find protocol client authenticator lambdas local -type f \( -name '*.py' -o -name '*.yaml' -o -name '*.json' -o -name 'py.typed' \) | sort) | sha256sum | cut -c1-16)
+tree_stamp=.venv/.tree-$( (cat pyproject.toml; find protocol client authenticator lambdas local testing -type f \( -name '*.py' -o -name '*.yaml' -o -name '*.json' -o -name 'py.typed' \) | sort) | sha256sum | cut -c1-16)
 if [ ! -f "$deps_stamp" ]; then
     if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check \
             -e ".[test,dev,lambda]" --config-settings editable_mode=strict >.venv/install.log 2>&1; then

@@ -76,12 +76,19 @@ class DeviceState:
     ``builtin_uv`` lets the built-in verification (which approves at once, in
     software) stand in for the PIN once a PIN is set; off, a set PIN is the only
     user verification. Without a PIN the built-in verification answers either way.
+
+    ``counterless`` keeps every signature counter where it is (0 for a credential
+    made under it): WebAuthn §6.1.1 lets an authenticator without a counter send 0,
+    and a relying party skips the clone check when both counts are 0. A store that
+    many CI jobs restore from one exported copy needs it: each job would otherwise
+    send the same "next" count, and parallel jobs would race each other's writes.
     """
 
     pin: PinState | None = None
     pin_retries: int = MAX_PIN_RETRIES
     uv_retries: int = MAX_UV_RETRIES
     builtin_uv: bool = False
+    counterless: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -91,6 +98,8 @@ class DeviceState:
         }
         if self.builtin_uv:  # absent means off, as in files written before the setting
             data["builtin_uv"] = True
+        if self.counterless:  # likewise
+            data["counterless"] = True
         return data
 
     @classmethod
@@ -101,11 +110,15 @@ class DeviceState:
         builtin_uv = data.get("builtin_uv", False)
         if not isinstance(builtin_uv, bool):
             raise ValueError("device state 'builtin_uv' is not true or false")
+        counterless = data.get("counterless", False)
+        if not isinstance(counterless, bool):
+            raise ValueError("device state 'counterless' is not true or false")
         return cls(
             pin=PinState.from_json(pin) if pin is not None else None,
             pin_retries=_counter(data, "pin_retries", MAX_PIN_RETRIES),
             uv_retries=_counter(data, "uv_retries", MAX_UV_RETRIES),
             builtin_uv=builtin_uv,
+            counterless=counterless,
         )
 
 

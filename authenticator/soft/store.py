@@ -103,12 +103,17 @@ class CredentialStore(abc.ABC):
         return self._update(delete)
 
     def next_sign_count(self, credential_id: bytes) -> int | None:
-        """Bump and return the credential's signature counter (None if it is gone)."""
+        """Bump and return the credential's signature counter (None if it is gone).
+
+        A ``counterless`` store (:class:`DeviceState`) returns the count unchanged.
+        """
 
         def bump(contents: StoreContents) -> int | None:
             credential = contents.credentials.get(bytes(credential_id))
             if credential is None:
                 return None
+            if contents.state.counterless:
+                return credential.sign_count
             count = min(credential.sign_count + 1, 0xFFFFFFFF)
             contents.credentials[credential.credential_id] = replace(credential, sign_count=count)
             return count
@@ -132,6 +137,10 @@ class CredentialStore(abc.ABC):
     def set_builtin_uv(self, enabled: bool) -> DeviceState:
         """Let built-in verification stand in for a set PIN (on), or keep UV to the PIN (off)."""
         return self.update_device_state(lambda s: replace(s, builtin_uv=enabled))
+
+    def set_counterless(self, enabled: bool) -> DeviceState:
+        """Keep signature counters still (on: for stores many jobs share), or count (off)."""
+        return self.update_device_state(lambda s: replace(s, counterless=enabled))
 
     def wipe(self) -> None:
         """Forget every credential and the PIN (authenticatorReset)."""

@@ -68,6 +68,8 @@ class FileCredentialStore(CredentialStore):
     ``scrypt_n`` is the work factor of files this store writes (default and least
     ``2**17``); a file read with weaker parameters is re-keyed on its next write.
     Only tests go lower, and must say so with ``allow_weak_scrypt_for_tests``.
+    ``label`` names the contents in messages instead of the path (a store read
+    from somewhere else through :meth:`contents_from_bytes`).
     """
 
     def __init__(
@@ -78,11 +80,13 @@ class FileCredentialStore(CredentialStore):
         lock_timeout: float = 30.0,
         scrypt_n: int | None = None,
         allow_weak_scrypt_for_tests: bool = False,
+        label: str | None = None,
     ) -> None:
         n = DEFAULT_SCRYPT_N if scrypt_n is None else scrypt_n
         if n < MIN_SCRYPT_N and not allow_weak_scrypt_for_tests:
             raise ValueError(f"scrypt_n must be at least {MIN_SCRYPT_N} (2**17)")
         self.path = Path(path).expanduser().absolute()
+        self._label = label  # what messages about the contents name instead of the path
         self._passphrase = passphrase
         self._scrypt_n = n
         self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout, mode=0o600)
@@ -93,6 +97,10 @@ class FileCredentialStore(CredentialStore):
     def __repr__(self) -> str:
         encrypted = ", encrypted" if self._passphrase is not None else ""
         return f"FileCredentialStore({str(self.path)!r}{encrypted})"
+
+    @property
+    def _where(self) -> str:
+        return self._label if self._label is not None else str(self.path)
 
     @property
     def encrypted(self) -> bool:
@@ -149,6 +157,10 @@ class FileCredentialStore(CredentialStore):
             info = os.fstat(f.fileno())
             self._check_file(info)
             raw = f.read(_MAX_STORE_BYTES + 1)
+        return self.contents_from_bytes(raw)
+
+    def contents_from_bytes(self, raw: bytes) -> StoreContents:
+        """Decode a whole store file read elsewhere (an environment variable, say)."""
         if len(raw) > _MAX_STORE_BYTES:
             raise self._corrupted("the file is too large to be a credential store")
         document = self._parse_document(raw)
@@ -192,11 +204,11 @@ class FileCredentialStore(CredentialStore):
                 raise self._corrupted("neither 'data' nor 'encrypted' present")
             if self._passphrase is not None:
                 raise CredentialStoreError(
-                    f"{self.path}: this store is not encrypted, but a passphrase was given"
+                    f"{self._where}: this store is not encrypted, but a passphrase was given"
                 )
             return document["data"]
         if self._passphrase is None:
-            raise StoreLockedError(f"{self.path}: the store is encrypted; a passphrase is needed")
+            raise StoreLockedError(f"{self._where}: the store is encrypted; a passphrase is needed")
         sealed = document["encrypted"]
         try:
             params = KdfParams.from_json(document.get("kdf"))
@@ -205,7 +217,7 @@ class FileCredentialStore(CredentialStore):
             plaintext = decrypt(self._key_for(params), sealed, _associated_data(document))
         except DecryptionError:
             raise StoreLockedError(
-                f"{self.path}: wrong passphrase (or the encrypted store was modified)"
+                f"{self._where}: wrong passphrase (or the encrypted store was modified)"
             ) from None
         except ValueError as e:
             raise self._corrupted(f"bad encryption envelope: {e}") from None
@@ -230,6 +242,8 @@ class FileCredentialStore(CredentialStore):
             ) from None
 
     def _corrupted(self, reason: str) -> StoreCorruptedError:
+        if self._label is not None:
+            return StoreCorruptedError(f"{self._label}: {reason}")
         return StoreCorruptedError(
             f"{self.path}: {reason}. The file was left untouched; move it away or "
             "restore a backup to continue."

@@ -160,6 +160,8 @@ def _isolated_dirs(
         "COGNITO_PASSKEY_DEBUG",
         "COGNITO_PASSKEY_SOFT_PASSPHRASE",
         "COGNITO_PASSKEY_PIN",
+        "COGNITO_PASSKEY_SOFT_STORE",
+        "CI",  # CI=true means --non-interactive; tests that pipe answers must not inherit it
     ):
         monkeypatch.delenv(name, raising=False)
     # boto3 must never find real credentials or config in tests.
