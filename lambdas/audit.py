@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from datetime import datetime, timezone
 from typing import Any, Final
 
+from cognito_passkey.lambdas import aws_clients
 from cognito_passkey.lambdas.log import log_rejection, logger
 
 PASSKEY_ADDED: Final = "passkey_added"
@@ -78,20 +78,5 @@ def _region_of_arn(arn: str) -> str:
     return parts[3] if len(parts) > 3 and parts[3] else os.environ.get("AWS_REGION", "")
 
 
-_clients: dict[tuple[str, str], Any] = {}
-_clients_lock = threading.Lock()
-
-
 def _sns_client(region: str) -> Any:
-    """One SNS client per container (endpoint from the standard AWS environment)."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_SNS") or os.environ.get("AWS_ENDPOINT_URL")
-    key = (region, endpoint or "")
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            import boto3
-            from botocore.config import Config
-
-            config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2})
-            client = _clients[key] = boto3.client("sns", region_name=region or None, config=config)
-        return client
+    return aws_clients.client("sns", region=region)

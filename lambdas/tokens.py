@@ -10,13 +10,11 @@ code. The token itself is never logged.
 from __future__ import annotations
 
 import functools
-import os
-import threading
 import time
 from collections.abc import Collection
 from typing import Any, Final
 
-from cognito_passkey.lambdas import errors
+from cognito_passkey.lambdas import aws_clients, errors
 from cognito_passkey.lambdas.config import jwks_url
 from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.protocol import pools, tokens
@@ -134,20 +132,5 @@ def confirm_access_token(
     return claims
 
 
-_clients: dict[tuple[str, str], Any] = {}
-_clients_lock = threading.Lock()
-
-
 def _cognito_client(region: str) -> Any:
-    """One cognito-idp client per container (endpoint from the standard AWS environment)."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDP") or os.environ.get("AWS_ENDPOINT_URL")
-    key = (region, endpoint or "")
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            import boto3
-            from botocore.config import Config
-
-            config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2})
-            client = _clients[key] = boto3.client("cognito-idp", region_name=region, config=config)
-        return client
+    return aws_clients.client("cognito-idp", region=region)

@@ -23,10 +23,10 @@ counter only moves forward.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cognito_passkey.lambdas import aws_clients
 from fido2.utils import websafe_encode
 
 if TYPE_CHECKING:
@@ -77,23 +77,10 @@ class StoreError(Exception):
     """DynamoDB could not be reached or refused a request for a reason other than a condition."""
 
 
-_clients: dict[str, DynamoDBClient] = {}
-_clients_lock = threading.Lock()
-
-
 def dynamodb_client() -> DynamoDBClient:
-    """One DynamoDB client per container (endpoint from the standard AWS environment)."""
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
-    cache_key = endpoint or ""
-    with _clients_lock:
-        client = _clients.get(cache_key)
-        if client is None:
-            import boto3
-            from botocore.config import Config
-
-            config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2})
-            client = _clients[cache_key] = boto3.client("dynamodb", config=config)
-        return client
+    """The container's DynamoDB client."""
+    client: DynamoDBClient = aws_clients.client("dynamodb", read_timeout=5)
+    return client
 
 
 def _is_condition_failure(exc: Exception) -> bool:

@@ -309,16 +309,12 @@ def test_an_unreachable_table_gives_the_plain_round_one(
     selfhosted: Any, lambda_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from cognito_passkey.lambdas import container
-    from cognito_passkey.lambdas.backends import store
 
+    # The container's clients are keyed by endpoint, so this one is fresh.
     lambda_env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    store._clients.clear()
     container.reset()
-    try:
-        loop = CognitoLoop("alice")
-        assert loop.start() == {"challenge": "AUTH_PARAMS"}
-        public = loop.respond("AUTH_PARAMS", GET)
-        assert public is not None and loop.private == {"kind": "REFUSED"}
-        assert rejections(capsys.readouterr().out).count("backend_unavailable") == 2
-    finally:
-        store._clients.clear()
+    loop = CognitoLoop("alice")
+    assert loop.start() == {"challenge": "AUTH_PARAMS"}
+    public = loop.respond("AUTH_PARAMS", GET)
+    assert public is not None and loop.private == {"kind": "REFUSED"}
+    assert rejections(capsys.readouterr().out).count("backend_unavailable") == 2
