@@ -28,6 +28,7 @@ from .errors import (
     PinRequiredError,
     UserVerificationError,
 )
+from .interaction import PIN_ENV
 
 SET_PIN_ADVICE = (
     "Set a PIN first, e.g. with 'ykman fido access change-pin' for a YubiKey or your "
@@ -191,7 +192,9 @@ def to_authenticator_error(exc: BaseException, ctx: Context) -> AuthenticatorErr
         return _from_ctap(code, ctx)
     key = _key(ctx)
     if isinstance(exc, Fido2PinRequiredError):
-        return PinRequiredError(f"{key} needs its PIN, but none was given.")
+        return PinRequiredError(
+            f"{key} needs its PIN, but none was given (without a terminal, set {PIN_ENV})."
+        )
     if isinstance(exc, ClientError):
         if _is_uv_not_configured(exc):
             return PinNotSetError(

@@ -39,6 +39,8 @@ class PinBlockedError(PinError):
 class PinRequiredError(PinError):
     """A PIN is needed but none can be asked for (non-interactive) or given."""
 
+    exit_code: int = 2  # USAGE: an input the run cannot ask for, like any other prompt
+
 
 class PinNotSetError(PinError):
     """User verification is required but the key has no PIN configured."""

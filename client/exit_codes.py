@@ -13,9 +13,11 @@ OK: Final = 0
 FAILURE: Final = 1
 """Anything not listed below (a Cognito error, an unexpected answer)."""
 USAGE: Final = 2
-"""Bad command line (click's own code)."""
+"""Bad command line (click's own code), or an input the run cannot ask for: a prompt without a
+terminal or under --non-interactive, a PIN without COGNITO_PASSKEY_PIN."""
 AUTH_FAILED: Final = 3
-"""Sign-in refused: wrong passkey, unknown user, PIN problems, expired session, refused token."""
+"""Sign-in refused: wrong passkey, unknown user, wrong or blocked PIN, expired session, refused
+token."""
 NO_AUTHENTICATOR: Final = 4
 """No security key found, or it holds no passkey for this site."""
 CONFIG: Final = 5

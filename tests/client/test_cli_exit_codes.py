@@ -23,6 +23,7 @@ FAMILIES: tuple[tuple[type[BaseException], int], ...] = (
     (auth_errors.NoCredentialsError, exit_codes.NO_AUTHENTICATOR),
     (auth_errors.CredentialStoreError, exit_codes.CONFIG),
     (auth_errors.OriginError, exit_codes.CONFIG),
+    (auth_errors.PinRequiredError, exit_codes.USAGE),
     (auth_errors.AuthenticatorError, exit_codes.AUTH_FAILED),
 )
 """The documented families, the first that matches wins (a class in two families, such as
