@@ -40,10 +40,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Keep the suite off the user's own config file and token cache.
+    """Keep the suite off the user's own config file and token cache, and out of the CI
+    runner's ``CI=true`` (which makes the CLI non-interactive; the tests of that mode set it
+    themselves, and the CLI processes other tests start must not inherit it).
 
     Tests that care set their own paths; this is the net under those that forget.
     """
+    os.environ.pop("CI", None)
     global _scratch
     _scratch = tempfile.mkdtemp(prefix="cognito-passkey-tests-")
     os.environ.setdefault("COGNITO_PASSKEY_CONFIG", str(Path(_scratch) / "config.ini"))
