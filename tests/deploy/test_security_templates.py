@@ -3,29 +3,10 @@ management function's throttle (the rules cfn-lint cannot know)."""
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
-
-TEMPLATES_DIR = Path(str(resources.files("cognito_passkey.lambdas") / "templates"))
-LOGINID = ("Template.yaml", "TemplateExisting.yaml")
-SELFHOSTED = ("TemplateSelfHosted.yaml", "TemplateSelfHostedExisting.yaml")
-ALL = LOGINID + SELFHOSTED
-
-
-def load(name: str) -> dict[str, Any]:
-    template, matches = decode(str(TEMPLATES_DIR / name))
-    assert not matches, matches
-    assert isinstance(template, dict)
-    return template
-
-
-def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
-
+from templates_support import ALL, LOGINID, SELFHOSTED, load, resources_of
 
 TRIGGERS = ("CreateAuthFunction", "VerifyAuthFunction")
 REGISTRATION_ENV = {

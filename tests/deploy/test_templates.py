@@ -6,19 +6,20 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
-
-TEMPLATES_DIR = Path(str(resources.files("cognito_passkey.lambdas") / "templates"))
-LOGINID = ("Template.yaml", "TemplateExisting.yaml")
-SELFHOSTED = ("TemplateSelfHosted.yaml", "TemplateSelfHostedExisting.yaml")
-NEW_POOL = ("Template.yaml", "TemplateSelfHosted.yaml")
-EXISTING_POOL = ("TemplateExisting.yaml", "TemplateSelfHostedExisting.yaml")
-ALL = LOGINID + SELFHOSTED
+from templates_support import (
+    ALL,
+    EXISTING_POOL,
+    LOGINID,
+    NEW_POOL,
+    SELFHOSTED,
+    TEMPLATES_DIR,
+    load,
+    resources_of,
+)
 
 HANDLERS = {
     "DefineAuthFunction": "cognito_passkey.lambdas.handlers.define_auth_challenge.handler",
@@ -26,17 +27,6 @@ HANDLERS = {
     "VerifyAuthFunction": "cognito_passkey.lambdas.handlers.verify_auth_challenge.handler",
 }
 MANAGE_HANDLER = "cognito_passkey.lambdas.handlers.manage_passkeys.handler"
-
-
-def load(name: str) -> dict[str, Any]:
-    template, matches = decode(str(TEMPLATES_DIR / name))
-    assert not matches, matches
-    assert isinstance(template, dict)
-    return template
-
-
-def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
 def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
