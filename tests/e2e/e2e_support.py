@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,40 @@ __all__ = [
     "enrolled_user",
     "new_user",
     "passkey_client",
+    "respond",
     "run_cli",
+    "start",
     "unique_username",
 ]
 
 CLI = Path(sys.executable).parent / "cognito-passkey"
+
+
+def start(client: Any, username: str) -> dict[str, Any]:
+    """A raw ``InitiateAuth(CUSTOM_AUTH)`` of ``client``'s app client (no secret hash)."""
+    reply: dict[str, Any] = client.api.call(
+        "initiate_auth",
+        AuthFlow="CUSTOM_AUTH",
+        ClientId=client.client_id,
+        AuthParameters={"USERNAME": username},
+    )
+    return reply
+
+
+def respond(
+    client: Any, session: str, username: str, answer: str, meta: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """A raw custom-challenge answer; ``meta`` None sends no ClientMetadata at all."""
+    extra: dict[str, Any] = {"ClientMetadata": dict(meta)} if meta is not None else {}
+    reply: dict[str, Any] = client.api.call(
+        "respond_to_auth_challenge",
+        ClientId=client.client_id,
+        ChallengeName="CUSTOM_CHALLENGE",
+        Session=session,
+        ChallengeResponses={"USERNAME": username, "ANSWER": answer},
+        **extra,
+    )
+    return reply
 
 
 def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -39,7 +39,9 @@ from e2e_support import (
     cli_profile,
     enrolled_user,
     new_user,
+    respond,
     run_cli,
+    start,
 )
 from fido2.utils import websafe_encode
 from stack_fixtures import CHALLENGE_TTL_SECONDS
@@ -292,26 +294,6 @@ def capture_answers(client: PasskeyClient) -> list[dict[str, Any]]:
         "before-parameter-build.cognito-idp.RespondToAuthChallenge", before_build
     )
     return sent
-
-
-def respond(client: PasskeyClient, session_: str, username: str, answer: str, meta: Any) -> Any:
-    return client.api.call(
-        "respond_to_auth_challenge",
-        ClientId=client.client_id,
-        ChallengeName="CUSTOM_CHALLENGE",
-        Session=session_,
-        ChallengeResponses={"USERNAME": username, "ANSWER": answer},
-        ClientMetadata=meta,
-    )
-
-
-def start(client: PasskeyClient, username: str) -> dict[str, Any]:
-    return client.api.call(
-        "initiate_auth",
-        AuthFlow="CUSTOM_AUTH",
-        ClientId=client.client_id,
-        AuthParameters={"USERNAME": username},
-    )
 
 
 @DIALECTS

@@ -37,7 +37,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
-from e2e_support import PASSWORD, TriggerLog, api_client, enrolled_user, new_user, unique_username
+from e2e_support import (
+    PASSWORD,
+    TriggerLog,
+    api_client,
+    enrolled_user,
+    new_user,
+    respond,
+    start,
+    unique_username,
+)
 from fido2.cose import RS1
 from fido2.utils import websafe_encode
 from fido2.webauthn import (
@@ -60,30 +69,7 @@ GET = {dialect.META_AUTHENTICATION_TYPE: dialect.FIDO2_GET}
 FAST_GET = {**GET, dialect.META_FAST_SIGNIN: "true"}
 
 
-# -- raw Cognito calls ------------------------------------------------------------------------
-
-
-def start(client: PasskeyClient, username: str) -> dict[str, Any]:
-    return client.api.call(
-        "initiate_auth",
-        AuthFlow="CUSTOM_AUTH",
-        ClientId=client.client_id,
-        AuthParameters={"USERNAME": username},
-    )
-
-
-def respond(
-    client: PasskeyClient, session: str, username: str, answer: str, meta: Mapping[str, str] | None
-) -> dict[str, Any]:
-    extra: dict[str, Any] = {"ClientMetadata": dict(meta)} if meta is not None else {}
-    return client.api.call(
-        "respond_to_auth_challenge",
-        ClientId=client.client_id,
-        ChallengeName="CUSTOM_CHALLENGE",
-        Session=session,
-        ChallengeResponses={"USERNAME": username, "ANSWER": answer},
-        **extra,
-    )
+# -- reading replies ---------------------------------------------------------------------------
 
 
 def options_of(reply: Mapping[str, Any]) -> dict[str, Any]:
