@@ -6,38 +6,21 @@ or fido2 at module level.
 
 from __future__ import annotations
 
-import json
-import shlex
 import sys
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import click
 from cognito_passkey.client import exit_codes
+from cognito_passkey.client.cli_prompts import non_interactive
 from cognito_passkey.client.config import Settings
 
 if TYPE_CHECKING:
     import boto3
     from cognito_passkey.client.cache import CacheKey, TokenCache
     from cognito_passkey.client.passkey_client import PasskeyClient
-    from cognito_passkey.client.tokens import Tokens
-
-Output = Literal["json", "env", "token"]
-Which = Literal["id", "access", "all"]
-
-ENV_NAMES = {
-    "id_token": "COGNITO_ID_TOKEN",
-    "access_token": "COGNITO_ACCESS_TOKEN",
-    "refresh_token": "COGNITO_REFRESH_TOKEN",
-    "expires_at": "COGNITO_TOKEN_EXPIRES_AT",
-}
-
-
-def progress(message: str) -> None:
-    """Progress and summaries go to stderr; stdout carries data only."""
-    click.echo(message, err=True)
 
 
 def build_client(settings: Settings, *, boto_session: boto3.Session | None = None) -> PasskeyClient:
@@ -95,78 +78,6 @@ def cache_for(settings: Settings) -> tuple[TokenCache, CacheKey]:
         endpoint_url=settings.endpoint_url,
     )
     return TokenCache(), key
-
-
-def token_fields(tokens: Tokens, which: Which) -> dict[str, Any]:
-    """The selected tokens as a dict (``all`` adds the refresh token and expiry)."""
-    if which == "id":
-        return {"id_token": tokens.id_token}
-    if which == "access":
-        return {"access_token": tokens.access_token}
-    return tokens.to_dict()
-
-
-def emit_tokens(tokens: Tokens, output: Output, which: Which, username: str | None = None) -> None:
-    """Print tokens on stdout in ``output`` form; the one place a token is ever printed."""
-    selected = token_fields(tokens, which)
-    if output == "token" and which != "all":
-        click.echo(next(iter(selected.values())))
-    elif output == "env":
-        for key, value in selected.items():
-            if key in ENV_NAMES and value is not None:
-                click.echo(f"export {ENV_NAMES[key]}={shlex.quote(str(value))}")
-    else:
-        document = dict(selected)
-        if username is not None and which == "all":
-            document["username"] = username
-        click.echo(json.dumps(document, indent=2))
-
-
-EXEC_ENV_KEYS = ("id_token", "access_token", "expires_at")
-"""What ``exec`` hands its child: never the long-lived refresh token."""
-
-
-def run_with_tokens(command: list[str], tokens: Tokens) -> int:
-    """Run ``command`` with the tokens in its environment; its exit code (128+N for signal N).
-
-    A command that cannot be started is 127 (126: not executable), as in a shell.
-    """
-    import os
-    import subprocess
-
-    if command and command[0] == "--":
-        command = command[1:]
-    if not command:
-        raise click.UsageError("no command to run: cognito-passkey exec USER -- CMD ARGS...")
-    values = tokens.to_dict()
-    env = dict(os.environ)
-    for name in EXEC_ENV_KEYS:
-        if values.get(name) is not None:
-            env[ENV_NAMES[name]] = str(values[name])
-    try:
-        completed = subprocess.run(command, env=env, check=False)
-    except FileNotFoundError:
-        click.echo(f"error: {command[0]}: command not found", err=True)
-        return 127
-    except PermissionError:
-        click.echo(f"error: {command[0]}: not executable", err=True)
-        return 126
-    code = completed.returncode
-    return 128 - code if code < 0 else code
-
-
-def summary(tokens: Tokens, username: str, source: str) -> str:
-    """The stderr line after a sign-in: who, how, until when (never a token)."""
-    import datetime
-
-    until = datetime.datetime.fromtimestamp(tokens.expires_at, tz=datetime.timezone.utc)
-    how = {
-        "cache": "cached tokens",
-        "refresh": "refreshed tokens",
-        "passkey": "passkey",
-        "password": "password",
-    }.get(source, source)
-    return f"Signed in as {username} ({how}); tokens valid until {until:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def error_line(exc: BaseException) -> str:
@@ -329,101 +240,3 @@ def _missing_command(name: str, description: str) -> click.Command:
         raise click.exceptions.Exit(exit_codes.CONFIG)
 
     return missing
-
-
-NON_INTERACTIVE_META = "cognito_passkey.non_interactive"
-CI_ENV = "CI"
-
-
-class NonInteractiveError(click.ClickException):
-    """A prompt was needed where nobody may answer: one line naming what to use instead."""
-
-    exit_code = exit_codes.USAGE
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-def _ci() -> bool:
-    import os
-
-    return os.environ.get(CI_ENV, "").strip().lower() in ("true", "1", "yes")
-
-
-def stdin_is_terminal() -> bool:
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def non_interactive() -> bool:
-    """``--non-interactive`` or ``CI=true``: nothing may be asked at all."""
-    ctx = click.get_current_context(silent=True)
-    flagged = bool(ctx and ctx.find_root().meta.get(NON_INTERACTIVE_META))
-    return flagged or _ci()
-
-
-def refuse_prompt(need: str, instead: str) -> NonInteractiveError:
-    """The error for a prompt that cannot be shown: ``a PIN is needed: set ...``."""
-    return NonInteractiveError(f"{need}: {instead} (no prompt without a terminal)")
-
-
-def confirm_or_refuse(question: str) -> None:
-    """Ask ``question`` (abort on no); with nobody to answer, fail naming ``--yes``.
-
-    Without a terminal a piped answer is still read (``yes | ...``); only when there
-    is none, or with ``--non-interactive``/``CI=true``, the command fails at once.
-    """
-    need = "a confirmation is needed"
-    if non_interactive():
-        raise refuse_prompt(need, "pass --yes")
-    if not stdin_is_terminal():
-        line = sys.stdin.readline()
-        if not line:
-            raise refuse_prompt(need, "pass --yes")
-        click.echo(f"{question} [y/N]: ", err=True)
-        if line.strip().lower() not in ("y", "yes"):
-            raise click.Abort()
-        return
-    click.confirm(question, abort=True, err=True)
-
-
-def read_secret_line(
-    prompt: str, *, from_stdin: bool, need: str = "a secret is needed", instead: str = ""
-) -> str:
-    """A secret from stdin (one line) or a hidden prompt on the terminal; never echoed.
-
-    A hidden prompt needs a terminal on stdin (and no ``--non-interactive``/``CI=true``);
-    otherwise the command fails naming ``instead`` (e.g. ``use --password-stdin``).
-    """
-    if from_stdin:
-        line = sys.stdin.readline()
-        if not line:
-            raise click.UsageError("nothing to read on stdin")
-        return line.rstrip("\r\n")
-    if non_interactive() or not stdin_is_terminal():
-        raise refuse_prompt(need, instead or "run it at a terminal")
-    value: str = click.prompt(prompt, hide_input=True, err=True)
-    return value
-
-
-def confirm_code_prompt() -> Callable[[str, Mapping[str, Any]], str]:
-    """Ask for the emailed/texted confirmation code on the terminal (or read it from stdin)."""
-
-    def ask(username: str, delivery: Mapping[str, Any]) -> str:
-        where = delivery.get("Destination")
-        medium = str(delivery.get("DeliveryMedium") or "").lower() or "message"
-        hint = f" (sent by {medium} to {where})" if where else ""
-        try:
-            value: str = click.prompt(f"Confirmation code for {username}{hint}", err=True)
-        except click.Abort:
-            from cognito_passkey.client.errors import UserNotConfirmedError
-
-            raise UserNotConfirmedError(
-                f"no confirmation code was given; {username} exists but is unconfirmed "
-                "(an administrator can confirm or delete it)"
-            ) from None
-        return value
-
-    return ask

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 from cognito_passkey.authenticator.soft import FileCredentialStore
 from cognito_passkey.authenticator.soft.credential import StoredCredential
-from cognito_passkey.client import cli as cli_module
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.cli import cli
+from cognito_passkey.client.commands import passkeys as passkeys_commands
 from fido2.cose import ES256
 from fido2.utils import websafe_decode, websafe_encode
 
@@ -59,7 +59,7 @@ def manager(monkeypatch: pytest.MonkeyPatch) -> RecordingManager:
         recording.users.append(username)
         return recording
 
-    monkeypatch.setattr(cli_module, "_manager", fake_manager)
+    monkeypatch.setattr(passkeys_commands, "_manager", fake_manager)
     return recording
 
 

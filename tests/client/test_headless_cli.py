@@ -177,7 +177,8 @@ def test_non_interactive_runs_never_ask_for_a_pin(
     even with a terminal; otherwise the authenticator decides from the terminal (None)."""
     import click
     from cognito_passkey.client.cli import cli
-    from cognito_passkey.client.cli_support import NON_INTERACTIVE_META, build_client
+    from cognito_passkey.client.cli_prompts import NON_INTERACTIVE_META
+    from cognito_passkey.client.cli_support import build_client
     from cognito_passkey.client.config import resolve
 
     monkeypatch.setenv("CI", ci)
