@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -104,6 +103,8 @@ def write_private(path: Path, data: bytes) -> None:
 
 def write_atomically(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
     """Replace ``path`` (whose directory exists) with ``data``, durably, with ``mode``."""
+    import tempfile  # only writers pay for it (with shutil): the CLI's `--help` writes nothing
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +22,10 @@ from .errors import NoAuthenticatorError
 if TYPE_CHECKING:
     from fido2.ctap import CtapDevice
     from fido2.hid import CtapHidDevice
+
+PLUG_IN_TIMEOUT_S = 30.0
+"""How long a run at a terminal waits for a key to be plugged in."""
+PLUG_IN_POLL_S = 0.5
 
 UDEV_HINT = (
     "On Linux, this user also needs access to the key's /dev/hidraw* device: install "
@@ -75,8 +80,51 @@ def unopenable_fido_hidraw(
     ]
 
 
-def open_hid_devices() -> list[CtapHidDevice]:
-    """Open every FIDO HID device; NoAuthenticatorError (with the fix) when none opens."""
+def plug_in_message(timeout_s: float) -> str:
+    return f"Plug in your security key (waiting up to {timeout_s:g} s; Ctrl-C to stop)..."
+
+
+def no_key_after_wait_message(timeout_s: float) -> str:
+    return (
+        f"No security key was plugged in within {timeout_s:g} s: plug in your FIDO2 "
+        "security key (USB) and run the command again." + _platform_hint()
+    )
+
+
+def wait_for_devices(
+    lister: Callable[[], Sequence[CtapDevice]],
+    *,
+    timeout_s: float = PLUG_IN_TIMEOUT_S,
+    notice: Callable[[str], None],
+    poll_s: float = PLUG_IN_POLL_S,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[CtapDevice]:
+    """The keys ``lister`` finds, waiting up to ``timeout_s`` for one to be plugged in.
+
+    Says so once through ``notice`` and polls every ``poll_s``; Ctrl-C ends the wait
+    (``KeyboardInterrupt``). ``timeout_s <= 0``, or still none at the end:
+    NoAuthenticatorError.
+    """
+    devices = list(lister())
+    if devices:
+        return devices
+    if timeout_s <= 0:
+        raise NoAuthenticatorError(no_key_message())
+    notice(plug_in_message(timeout_s))
+    deadline = clock() + timeout_s
+    while (remaining := deadline - clock()) > 0:
+        sleep(min(poll_s, remaining))
+        devices = list(lister())
+        if devices:
+            return devices
+    raise NoAuthenticatorError(no_key_after_wait_message(timeout_s))
+
+
+def plugged_hid_devices() -> list[CtapHidDevice]:
+    """Open every FIDO HID device, as fido2's ``CtapHidDevice.list_devices`` does, but telling
+    the two empty cases apart: [] when none is plugged in; NoAuthenticatorError (with the
+    fix) when keys are there but none may be opened, for which waiting would not help."""
     from fido2.hid import CtapHidDevice, list_descriptors, open_connection
 
     devices: list[CtapHidDevice] = []
@@ -96,7 +144,15 @@ def open_hid_devices() -> list[CtapHidDevice]:
         denied.extend(p for p in unopenable_fido_hidraw() if p not in denied)
     if denied:
         raise NoAuthenticatorError(permission_message(denied))
-    raise NoAuthenticatorError(no_key_message())
+    return []
+
+
+def open_hid_devices() -> list[CtapHidDevice]:
+    """Open every FIDO HID device; NoAuthenticatorError (with the fix) when none opens."""
+    devices = plugged_hid_devices()
+    if not devices:
+        raise NoAuthenticatorError(no_key_message())
+    return devices
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,12 @@ class CancelledError(AuthenticatorError):
     """The person cancelled (Ctrl-C) or the key refused the operation."""
 
 
+class InterruptedByUserError(CancelledError):
+    """Ctrl-C during a key operation (PIN prompt, touch wait); the keys were released."""
+
+    exit_code: int = 130  # INTERRUPTED
+
+
 class AuthenticatorTimeoutError(AuthenticatorError):
     """No touch or answer came within the options' timeout."""
 
@@ -86,6 +92,16 @@ class StoreCorruptedError(CredentialStoreError):
 
 class StoreLockedError(CredentialStoreError):
     """The store is encrypted and the passphrase is missing or wrong."""
+
+
+class StorePassphraseRequiredError(StoreLockedError):
+    """The store is encrypted and nobody can be asked for its passphrase."""
+
+    exit_code: int = 2  # USAGE: an input the run cannot ask for
+
+
+class StoreNotFoundError(CredentialStoreError):
+    """No store file at the path (a store is made only by an explicit create)."""
 
 
 class WeakPassphraseError(CredentialStoreError):

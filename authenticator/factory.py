@@ -10,6 +10,7 @@ throwaway key builds ``SoftAuthenticator()`` directly.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from .base import Authenticator
 from .errors import AuthenticatorError
@@ -27,6 +28,9 @@ def open_authenticator(
     origin: str | None = None,
     allow_app_origin: bool = False,
     passphrase: str | None = None,
+    create: bool = False,
+    ask_passphrase: Callable[[str], str] | None = None,
+    plug_in_timeout_s: float | None = None,
 ) -> Authenticator:
     """Build the authenticator ``spec`` names.
 
@@ -34,14 +38,22 @@ def open_authenticator(
     terminals (USB keys). The software authenticator never asks unless
     ``interactive=True``. Without a terminal the PIN comes from ``pin`` or
     ``COGNITO_PASSKEY_PIN``; a soft store's passphrase from ``passphrase`` or
-    ``COGNITO_PASSKEY_SOFT_PASSPHRASE``.
+    ``COGNITO_PASSKEY_SOFT_PASSPHRASE`` (else ``ask_passphrase(prompt)`` when given).
+
+    ``soft:PATH`` must name an existing store unless ``create`` (``soft create`` makes
+    one). ``usb`` at a terminal waits up to ``plug_in_timeout_s`` (default 30 s; 0 fails
+    at once) for a key to be plugged in.
     """
     spec = (spec or USB_SPEC).strip()
     if spec == USB_SPEC:
         from .fido2_authenticator import ClientAuthenticator
 
         return ClientAuthenticator(
-            origin=origin, allow_app_origin=allow_app_origin, interactive=interactive, pin=pin
+            origin=origin,
+            allow_app_origin=allow_app_origin,
+            interactive=interactive,
+            pin=pin,
+            plug_in_timeout_s=plug_in_timeout_s,
         )
     if spec.startswith(SOFT_PREFIX):
         from .interaction import TerminalInteraction
@@ -71,6 +83,8 @@ def open_authenticator(
             origin=origin,
             allow_app_origin=allow_app_origin,
             interaction=interaction,
+            create=create,
+            ask_passphrase=ask_passphrase,
         )
     raise AuthenticatorError(
         f"Unknown authenticator {spec!r}: use 'usb' or 'soft:PATH' (a software key store file; "

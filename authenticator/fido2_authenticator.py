@@ -58,9 +58,11 @@ from .errors import (
     AuthenticatorTimeoutError,
     CancelledError,
     CredentialExcludedError,
+    InterruptedByUserError,
     NoAuthenticatorError,
     NoCredentialsError,
 )
+from .fido2_cache import DeviceClient, memoize_fido2_type_hints
 from .interaction import DeviceInteraction, TerminalInteraction
 from .origins import check_origin, default_origin, rp_id_verifier
 from .webauthn_json import (
@@ -143,7 +145,11 @@ def _pin_retries(device: CtapDevice | None) -> int | None:
 
 
 class _Operation:
-    """One create/get over one or more targets; lives for a single call."""
+    """One create/get over one or more targets; lives for a single call.
+
+    ``inline``: a single target that answers in process runs on the caller's thread
+    (Ctrl-C and the timeout reach it there just the same), sparing a thread per call.
+    """
 
     def __init__(
         self,
@@ -152,8 +158,11 @@ class _Operation:
         run: Callable[[WebAuthnClient, threading.Event], Any],
         timeout_ms: int | None,
         context: Context,
+        *,
+        inline: bool = False,
     ) -> None:
         self.targets = targets
+        self.inline = inline and len(targets) == 1
         self.interaction = interaction
         self.run = run
         self.timeout_ms = timeout_ms
@@ -169,6 +178,8 @@ class _Operation:
 
     def call_on_caller(self, fn: Callable[[], _T]) -> _T:
         """Run ``fn`` on the caller's thread (terminal I/O) and wait for it."""
+        if self.inline:
+            return fn()  # already on the caller's thread
         request = _CallRequest(fn)
         self.inbox.put(request)
         while True:
@@ -258,18 +269,23 @@ class _Operation:
             timer.start()
         threads = [
             threading.Thread(target=self._work, args=(t,), name=f"passkey-{t.label}", daemon=True)
-            for t in self.targets
+            for t in (() if self.inline else self.targets)
         ]
         failures: list[_Result] = []
         winner: _Result | None = None
         try:
+            if self.inline:
+                self._work(self.targets[0])
+                self._raise_interrupt()
             for thread in threads:
                 thread.start()
-            winner = self._wait(len(threads), failures)
+            winner = self._wait(len(self.targets), failures)
         except KeyboardInterrupt as exc:
             self._stop()
             self._join(threads)
-            raise CancelledError("Cancelled (Ctrl-C); the security key was released.") from exc
+            raise InterruptedByUserError(
+                "Cancelled (Ctrl-C); the security key was released."
+            ) from exc
         finally:
             if timer is not None:
                 timer.cancel()
@@ -279,6 +295,12 @@ class _Operation:
         if winner is not None:
             return winner.target, winner.value
         raise self._failure(failures)
+
+    def _raise_interrupt(self) -> None:
+        """Re-raise a Ctrl-C that an inline run caught, as the caller's thread's own."""
+        item = self.inbox.queue[0] if self.inbox.queue else None
+        if isinstance(item, _Result) and isinstance(item.error, KeyboardInterrupt):
+            raise item.error
 
     def _on_timeout(self) -> None:
         self.timed_out.set()
@@ -402,7 +424,9 @@ class ClientAuthenticator:
         device_source: DeviceSource | None = None,
         platform_client: PlatformClientFactory | None = None,
         close_devices: bool | None = None,
+        plug_in_timeout_s: float | None = None,
     ) -> None:
+        memoize_fido2_type_hints()
         self._origin = origin
         self._allow_app_origin = allow_app_origin
         self._interaction = interaction or TerminalInteraction(interactive=interactive, pin=pin)
@@ -410,12 +434,24 @@ class ClientAuthenticator:
             platform_client = windows_client_factory()
         self._platform_client = platform_client
         if device_source is None:
-            from .devices import open_hid_devices
+            from . import devices as usb
 
-            device_source = open_hid_devices
+            device_source = usb.open_hid_devices
+            wait_s = usb.PLUG_IN_TIMEOUT_S if plug_in_timeout_s is None else plug_in_timeout_s
+            if self._interaction.interactive and wait_s > 0:  # headless runs fail at once
+                device_source = partial(
+                    usb.wait_for_devices,
+                    usb.plugged_hid_devices,
+                    timeout_s=wait_s,
+                    notice=self._interaction.notice,
+                )
             close_devices = True if close_devices is None else close_devices
         self._device_source = device_source
         self._close_devices = bool(close_devices)
+        # Devices that outlive an operation keep their Fido2Client (see fido2_cache); only
+        # those of the latest operation are kept.
+        self._device_clients: dict[int, DeviceClient] = {}
+        self._device_clients_lock = threading.Lock()
 
     @property
     def interaction(self) -> TerminalInteraction:
@@ -494,19 +530,50 @@ class ClientAuthenticator:
                 from .devices import no_key_message
 
                 raise NoAuthenticatorError(no_key_message())
-            targets = [self._device_target(d, i, collector) for i, d in enumerate(devices)]
+            targets = [
+                self._device_target(d, i, collector, self._kept_client(d, devices))
+                for i, d in enumerate(devices)
+            ]
         context = Context(operation=operation, rp_id=parsed.rp_id)
+        inline = self._runs_inline and self._platform_client is None
         try:
-            return _Operation(targets, self._interaction, run, parsed.timeout_ms, context).execute()
+            return _Operation(
+                targets, self._interaction, run, parsed.timeout_ms, context, inline=inline
+            ).execute()
         finally:
             if self._close_devices:
                 for device in devices:
                     with contextlib.suppress(Exception):  # closing is best effort
                         device.close()
 
+    _runs_inline = False
+    """Whether a single device answers in process (no thread per operation needed)."""
+
+    def _kept_client(
+        self, device: CtapDevice, devices: Sequence[CtapDevice]
+    ) -> DeviceClient | None:
+        """The device's lasting client, unless devices are closed after each operation."""
+        if self._close_devices:
+            return None
+        with self._device_clients_lock:
+            kept = self._device_clients.get(id(device))
+            if kept is None or kept.device is not device:
+                kept = DeviceClient(device)
+            current = {id(d) for d in devices}
+            self._device_clients = {k: v for k, v in self._device_clients.items() if k in current}
+            self._device_clients[id(device)] = kept
+            return kept
+
     @staticmethod
-    def _device_target(device: CtapDevice, index: int, collector: ClientDataCollector) -> _Target:
+    def _device_target(
+        device: CtapDevice,
+        index: int,
+        collector: ClientDataCollector,
+        kept: DeviceClient | None = None,
+    ) -> _Target:
         def make_client(ui: UserInteraction) -> WebAuthnClient:
+            if kept is not None:
+                return kept.for_ceremony(collector, ui)
             return Fido2Client(device, client_data_collector=collector, user_interaction=ui)
 
         return _Target(_device_label(device, index), device, make_client)

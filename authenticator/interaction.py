@@ -17,6 +17,7 @@ import getpass
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO, TypeVar
 
@@ -43,9 +44,55 @@ def stdio_is_interactive() -> bool:
         return False
 
 
+def read_hidden(prompt: str, refusal: Callable[[], Exception]) -> str:
+    """A secret typed without echo at the terminal (prompt on stderr).
+
+    getpass reads /dev/tty; without a terminal it would fall back to stdin with a
+    ``GetPassWarning`` ("Password input may be echoed"). A secret is never read
+    where it may be echoed, so that fallback raises ``refusal()`` instead: the
+    error that names the variable to set.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", getpass.GetPassWarning)
+        try:
+            return getpass.getpass(prompt, stream=sys.stderr)
+        except getpass.GetPassWarning:
+            raise refusal() from None
+        except KeyboardInterrupt:
+            print(file=sys.stderr, flush=True)  # end the prompt's line before the error
+            raise
+
+
+def pin_refusal() -> PinRequiredError:
+    """The error for a PIN nobody can type: it names ``COGNITO_PASSKEY_PIN``."""
+    return PinRequiredError(
+        "The security key needs its PIN, but there is no terminal to ask for it: "
+        f"set the environment variable {PIN_ENV} (or pass pin=...)."
+    )
+
+
+def passphrase_reader() -> Callable[[str], str]:
+    """Reads an encrypted store's passphrase at the terminal (hidden); without a terminal,
+    or on end of input, the error names ``COGNITO_PASSKEY_SOFT_PASSPHRASE``."""
+    from .errors import StorePassphraseRequiredError
+    from .soft_authenticator import PASSPHRASE_ENV
+
+    def refusal() -> StorePassphraseRequiredError:
+        return StorePassphraseRequiredError(
+            f"the store is encrypted: set {PASSPHRASE_ENV} (no prompt without a terminal)"
+        )
+
+    def read(prompt: str) -> str:
+        try:
+            return read_hidden(prompt, refusal)
+        except EOFError:
+            raise refusal() from None
+
+    return read
+
+
 def _read_pin_from_tty(prompt: str) -> str:
-    # getpass reads /dev/tty when it can and falls back to stdin, prompting on stderr.
-    return getpass.getpass(prompt, stream=sys.stderr)
+    return read_hidden(prompt, pin_refusal)
 
 
 class TerminalInteraction(UserInteraction):
@@ -184,10 +231,7 @@ class TerminalInteraction(UserInteraction):
             env_pin = self._environ.get(PIN_ENV)
             if env_pin:
                 return env_pin
-            raise PinRequiredError(
-                "The security key needs its PIN, but there is no terminal to ask for it: "
-                f"set the environment variable {PIN_ENV} (or pass pin=...)."
-            )
+            raise pin_refusal()
         prompt = "Enter the PIN of your security key"
         if device_label and self._device_count > 1:
             prompt += f" ({device_label}; Enter alone skips this key)"

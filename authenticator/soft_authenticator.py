@@ -19,14 +19,15 @@ User verification, as a store decides it:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .errors import CredentialStoreError, StoreNotFoundError, StorePassphraseRequiredError
 from .fido2_authenticator import ClientAuthenticator
 from .interaction import TerminalInteraction
 
 if TYPE_CHECKING:
-    from .soft import SoftCtapDevice
+    from .soft import FileCredentialStore, SoftCtapDevice
     from .soft.store import CredentialStore
 
 PASSPHRASE_ENV = "COGNITO_PASSKEY_SOFT_PASSPHRASE"  # noqa: S105  (a variable name)
@@ -66,22 +67,67 @@ def open_store(
     *,
     passphrase: str | None = None,
     environ: Mapping[str, str] | None = None,
+    create: bool = False,
+    ask_passphrase: Callable[[str], str] | None = None,
 ) -> CredentialStore:
     """A store object from a store, a file path, or None (in memory).
 
-    A file store's passphrase defaults to ``COGNITO_PASSKEY_SOFT_PASSPHRASE``.
+    A missing file is refused (:class:`StoreNotFoundError`) unless ``create``: a mistyped
+    path must not read as an empty key, nor leave a new store where nobody looks. The new
+    file is written on the first change. A directory is never a store.
+
+    A file store's passphrase defaults to ``COGNITO_PASSKEY_SOFT_PASSPHRASE``; an encrypted
+    file without one calls ``ask_passphrase(prompt)`` (a terminal prompt) once, and without
+    an asker raises :class:`StorePassphraseRequiredError` naming the variable.
     """
     from .soft import FileCredentialStore, MemoryCredentialStore
 
     if store is None:
         return MemoryCredentialStore()
-    if isinstance(store, (str, os.PathLike)):
-        env = os.environ if environ is None else environ
-        if passphrase is None:
-            passphrase = env.get(PASSPHRASE_ENV) or None
-        file_store = FileCredentialStore(store, passphrase=passphrase)
+    if not isinstance(store, (str, os.PathLike)):
+        return store
+    env = os.environ if environ is None else environ
+    if passphrase is None:
+        passphrase = env.get(PASSPHRASE_ENV) or None
+    file_store = FileCredentialStore(store, passphrase=passphrase)
+    if file_store.path.is_dir():
+        raise CredentialStoreError(file_store.directory_message())
+    if not create and not file_store.exists:
+        raise StoreNotFoundError(
+            f"{file_store.path}: no such store file; create one with "
+            f"`cognito-passkey soft create {file_store.path}`"
+        )
+    try:
         file_store.check()  # a wrong passphrase or a damaged file fails here, not mid-sign-in
-        return file_store
+    except StorePassphraseRequiredError:
+        if ask_passphrase is None:
+            raise StorePassphraseRequiredError(
+                f"{file_store.path}: the store is encrypted: set {PASSPHRASE_ENV} "
+                "(no prompt without a terminal)"
+            ) from None
+        file_store = FileCredentialStore(
+            store, passphrase=ask_passphrase(f"Passphrase for {file_store.path}: ")
+        )
+        file_store.check()
+    return file_store
+
+
+def create_store(
+    path: str | os.PathLike[str],
+    *,
+    passphrase: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> FileCredentialStore:
+    """The store at ``path``, written now (empty, 0600) when it is not there yet.
+
+    This is the explicit create that ``soft:PATH`` needs before its first use. An
+    existing store is opened as it is (its passphrase as for :func:`open_store`).
+    """
+    from .soft import FileCredentialStore
+
+    store = open_store(path, passphrase=passphrase, environ=environ, create=True)
+    assert isinstance(store, FileCredentialStore)
+    store.create()
     return store
 
 
@@ -89,7 +135,9 @@ class SoftAuthenticator(ClientAuthenticator):
     """A headless software authenticator (no prompts; user verification as above).
 
     ``store`` is a credential store, a path to a store file, or None for an
-    in-memory store. ``device_options`` go to ``SoftCtapDevice`` unchanged.
+    in-memory store. A path names a file that is created on first write; with
+    ``create=False`` it must exist already (what ``soft:PATH`` specs get, see
+    :func:`open_store`). ``device_options`` go to ``SoftCtapDevice`` unchanged.
     """
 
     def __init__(
@@ -102,10 +150,14 @@ class SoftAuthenticator(ClientAuthenticator):
         allow_app_origin: bool = False,
         interaction: TerminalInteraction | None = None,
         device_options: Mapping[str, Any] | None = None,
+        create: bool = True,
+        ask_passphrase: Callable[[str], str] | None = None,
     ) -> None:
         from .soft import SoftCtapDevice
 
-        self._store = open_store(store, passphrase=passphrase)
+        self._store = open_store(
+            store, passphrase=passphrase, create=create, ask_passphrase=ask_passphrase
+        )
         self._device: SoftCtapDevice = SoftCtapDevice(self._store, **dict(device_options or {}))
         device = self._device
         super().__init__(
@@ -116,6 +168,8 @@ class SoftAuthenticator(ClientAuthenticator):
             device_source=lambda: [device],
             close_devices=False,
         )
+
+    _runs_inline = True  # the soft device answers in process
 
     @property
     def store(self) -> CredentialStore:

@@ -1,7 +1,7 @@
 """CLI start time: ``cognito-passkey --help`` and ``cognito-passkey token`` (a cache hit, no
-network) against ``python -c pass`` on the same interpreter.
+network) against ``python -c "import click"`` on the same interpreter, interleaved.
 
-    python benchmarks/cli_startup.py [--repeat 20]
+    python -m benchmarks.cli_startup [--repeat 20]
 """
 
 from __future__ import annotations
@@ -12,7 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from _bench import VENV_BIN, header, row, run_process, summary
+from ._bench import VENV_BIN, Figure, header, interleaved, ratio_figure, summary, table
+
+HELP = "`cognito-passkey --help`"
+CACHE_HIT = "`cognito-passkey token` (cache hit)"
+LOCAL_HELP = "`cognito-passkey local --help`"
+ROWS = (HELP, CACHE_HIT, LOCAL_HELP)
 
 
 def _fake_jwt(claims: dict[str, object]) -> str:
@@ -40,31 +45,52 @@ def prepare(folder: Path) -> dict[str, str]:
     settings = {"user_pool_id": "us-east-1_Bench1234", "client_id": "benchclient123456789"}
     write_profile("bench", settings, path=env["COGNITO_PASSKEY_CONFIG"])
     expires = int(time.time()) + 3600
-    claims = {"cognito:username": "bench", "exp": expires, "token_use": "id"}
-    tokens = Tokens(_fake_jwt(claims), _fake_jwt(claims), "refresh", expires)
+    issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{settings['user_pool_id']}"
+    common = {"cognito:username": "bench", "exp": expires, "iss": issuer}
+    id_claims = {**common, "token_use": "id", "aud": settings["client_id"]}
+    access_claims = {
+        **common,
+        "token_use": "access",
+        "client_id": settings["client_id"],
+        "username": "bench",
+    }
+    tokens = Tokens(_fake_jwt(id_claims), _fake_jwt(access_claims), "refresh", expires)
     key = CacheKey(profile="bench", **settings)
     TokenCache(Path(env["COGNITO_PASSKEY_CACHE_DIR"])).save(key, "bench", tokens)
     return env
+
+
+def figures(repeat: int) -> list[Figure]:
+    program = str(VENV_BIN / "cognito-passkey")
+    header("CLI start time")
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as folder:
+        env = prepare(Path(folder))
+        samples = interleaved(
+            {
+                "click": [sys.executable, "-c", "import click"],
+                HELP: [program, "--help"],
+                CACHE_HIT: [program, "token", "bench", "--profile", "bench"],
+                LOCAL_HELP: [program, "local", "--help"],
+            },
+            env=env,
+            repeat=repeat,
+        )
+    click = summary(samples["click"])["median_ms"]
+    label = '`python -c "import click"`'
+    return [
+        ratio_figure(
+            HELP, summary(samples[HELP])["median_ms"], click, label, limit=1.5, absolute_ms=150
+        ),
+        ratio_figure(CACHE_HIT, summary(samples[CACHE_HIT])["median_ms"], click, label, limit=1.5),
+        ratio_figure(LOCAL_HELP, summary(samples[LOCAL_HELP])["median_ms"], click, label),
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    program = str(VENV_BIN / "cognito-passkey")
-    header("CLI start time")
-    with tempfile.TemporaryDirectory(prefix="bench-cli-") as folder:
-        env = prepare(Path(folder))
-        baseline = summary(run_process([sys.executable, "-c", "pass"], repeat=args.repeat))
-        print(row("python -c pass (baseline)", baseline))
-        for label, command in (
-            ("cognito-passkey --help", [program, "--help"]),
-            ("cognito-passkey token (cache hit)", [program, "token", "--profile", "bench"]),
-            ("cognito-passkey local --help", [program, "local", "--help"]),
-        ):
-            figures = summary(run_process(command, env=env, repeat=args.repeat))
-            print(row(label, figures, baseline["median_ms"]))
-    print(f"({args.repeat} runs each after one warm-up; ratio = median / baseline median)")
+    print(table(figures(args.repeat)))
 
 
 if __name__ == "__main__":

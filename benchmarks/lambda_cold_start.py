@@ -1,10 +1,12 @@
 """Cold-start import time of each Lambda handler, each in a fresh interpreter, against
-``python -c pass``: what a new Lambda container pays before its first event.
+``import boto3`` in a fresh interpreter (what every Python Lambda that calls AWS pays):
+the import alone, measured inside the process, runs interleaved.
 
-    python benchmarks/lambda_cold_start.py [--repeat 10]
+    python -m benchmarks.lambda_cold_start [--repeat 10]
 
-Two figures per handler: the whole process (start, import, exit) and the import alone
-(measured inside the process). The environment is what the self-hosted template sets.
+The environment is what the self-hosted template sets. The first *invocation* of Create
+and Verify (which loads fido2, PyJWT and boto3 as well) needs the local AWS and is measured
+by :mod:`benchmarks.signin` (``python -m benchmarks``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import statistics
 import subprocess
 import sys
 
-from _bench import header, row, run_process, summary
+from ._bench import Figure, header, ratio_figure, table
 
 HANDLERS = (
     "define_auth_challenge",
@@ -36,40 +38,48 @@ ENVIRONMENT = {
 }
 PROBE = (
     "import importlib, json, time; t = time.perf_counter(); "
-    "m = importlib.import_module('cognito_passkey.lambdas.handlers.{name}'); "
-    "assert callable(m.handler); print(json.dumps(time.perf_counter() - t))"
+    "m = importlib.import_module({module!r}); "
+    "print(json.dumps(time.perf_counter() - t))"
 )
+ROWS = tuple(f"`{name}` cold import" for name in HANDLERS)
 
 
-def import_times(name: str, repeat: int) -> list[float]:
-    env = {**os.environ, **ENVIRONMENT}
-    samples = []
+def import_seconds(module: str) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(module=module)],
+        env={**os.environ, **ENVIRONMENT},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(json.loads(done.stdout))
+
+
+def figures(repeat: int) -> list[Figure]:
+    header("Lambda handler cold import")
+    modules = {"boto3": "boto3"} | {
+        name: f"cognito_passkey.lambdas.handlers.{name}" for name in HANDLERS
+    }
+    samples: dict[str, list[float]] = {name: [] for name in modules}
+    for module in modules.values():
+        import_seconds(module)  # warm the page cache
     for _ in range(repeat):
-        done = subprocess.run(
-            [sys.executable, "-c", PROBE.format(name=name)],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
+        for name, module in modules.items():
+            samples[name].append(import_seconds(module))
+    boto3 = statistics.median(samples["boto3"]) * 1000
+    return [
+        ratio_figure(
+            row, statistics.median(samples[name]) * 1000, boto3, "`import boto3`", limit=1.3
         )
-        samples.append(float(json.loads(done.stdout)))
-    return samples
+        for row, name in zip(ROWS, HANDLERS, strict=True)
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
-    header("Lambda handler cold start")
-    baseline = summary(run_process([sys.executable, "-c", "pass"], repeat=args.repeat))
-    print(row("python -c pass (baseline, whole process)", baseline))
-    for name in HANDLERS:
-        command = [sys.executable, "-c", PROBE.format(name=name)]
-        whole = summary(run_process(command, env=ENVIRONMENT, repeat=args.repeat))
-        print(row(f"{name} (whole process)", whole, baseline["median_ms"]))
-        imported = import_times(name, args.repeat)
-        print(f"{'':<4}import alone: median {statistics.median(imported) * 1000:6.1f} ms")
-    print(f"({args.repeat} fresh interpreters each; ratio = median / baseline median)")
+    print(table(figures(args.repeat)))
 
 
 if __name__ == "__main__":

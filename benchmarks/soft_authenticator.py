@@ -1,47 +1,68 @@
-"""The software authenticator: assertions per second through python-fido2's ``Fido2Client``
-(our CTAP path: client data, CTAP2 getAssertion, the soft device, the store) against raw
-ECDSA P-256 signatures with ``cryptography`` (the floor), and the file store's signature
-counter under 1 and 4 processes (with a check that no update was lost).
+"""The software authenticator: assertions through the whole client path
+(``SoftAuthenticator.get``: WebAuthn JSON, python-fido2's ``Fido2Client``, CTAP2
+getAssertion, the soft device, the store) against raw ECDSA P-256 signatures with
+``cryptography`` (the floor), measured in alternating slices so both see the same load;
+and the file store's signature counter under 1 and 4 processes, with a check that no
+update was lost.
 
-    python benchmarks/soft_authenticator.py [--seconds 3] [--updates 1000]
+    python -m benchmarks.soft_authenticator [--seconds 3] [--updates 1000]
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _bench import header
+from ._bench import Figure, header, table
 
 RP_ID = "example.com"
 ORIGIN = "https://example.com"
+RAW = "raw ECDSA P-256 sign"
+MEMORY = "soft assertion, whole client path, memory store"
+FILE = "soft assertion, whole client path, file store"
+COUNTER_1 = "file store counter updates, 1 process"
+COUNTER_4 = "file store counter updates, 4 processes"
+ROWS = (MEMORY, FILE, COUNTER_1, COUNTER_4)
 
 
-def rate(action: Callable[[], object], seconds: float) -> tuple[float, int]:
-    """Calls per second of ``action`` over about ``seconds`` (after a short warm-up)."""
-    for _ in range(5):
-        action()
+def _per_call(action: Callable[[], object], seconds: float) -> float:
+    """Seconds per call of ``action`` over a slice of about ``seconds``."""
     count = 0
     started = time.perf_counter()
-    while (elapsed := time.perf_counter() - started) < seconds:
+    while (elapsed := time.perf_counter() - started) < seconds or count < 3:
         action()
         count += 1
-    return count / elapsed, count
+    return elapsed / count
 
 
-def raw_ecdsa(seconds: float) -> float:
+def alternating(
+    actions: dict[str, Callable[[], object]], seconds: float, slices: int = 7
+) -> dict[str, float]:
+    """Median seconds per call of each action, over ``slices`` slices taken in turn."""
+    for action in actions.values():
+        for _ in range(3):
+            action()  # warm-up
+    samples: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(slices):
+        for name, action in actions.items():
+            samples[name].append(_per_call(action, seconds / slices))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def raw_sign() -> Callable[[], object]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
 
     key = ec.generate_private_key(ec.SECP256R1())
     message = b"\x01" * 37 + b"\x02" * 32  # authenticatorData + clientDataHash, like an assertion
-    per_second, _ = rate(lambda: key.sign(message, ec.ECDSA(hashes.SHA256())), seconds)
-    return per_second
+    algorithm = ec.ECDSA(hashes.SHA256())
+    return lambda: key.sign(message, algorithm)
 
 
 def registered(store: Any) -> tuple[Any, Any, Any]:
@@ -60,7 +81,7 @@ def registered(store: Any) -> tuple[Any, Any, Any]:
     return authenticator, server, credential
 
 
-def assertions(store: Any, seconds: float) -> tuple[float, int]:
+def assertion(store: Any) -> Callable[[], object]:
     authenticator, server, credential = registered(store)
     options, state = server.authenticate_begin([credential])
     request = dict(options)
@@ -68,7 +89,7 @@ def assertions(store: Any, seconds: float) -> tuple[float, int]:
     server.authenticate_complete(
         state, [credential], authenticator.get(request, origin=ORIGIN, rp_id=RP_ID)
     )
-    return rate(lambda: authenticator.get(request, origin=ORIGIN, rp_id=RP_ID), seconds)
+    return lambda: authenticator.get(request, origin=ORIGIN, rp_id=RP_ID)
 
 
 def _bump(path: str, credential_id: bytes, count: int, ready: Any) -> None:
@@ -108,9 +129,52 @@ def counter_updates(total: int, processes: int) -> tuple[float, bool]:
         if any(worker.exitcode != 0 for worker in workers):
             raise SystemExit("a writer process failed")
         final = store.get_credential(credential.credential_id)
-        done = (total // processes) * processes
+        done = each * processes
         intact = final is not None and final.sign_count == start_count + done
         return done / elapsed, intact
+
+
+def figures(seconds: float, updates: int) -> list[Figure]:
+    from cognito_passkey.authenticator.soft import FileCredentialStore, MemoryCredentialStore
+
+    header("software authenticator")
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
+        costs = alternating(
+            {
+                RAW: raw_sign(),
+                MEMORY: assertion(MemoryCredentialStore()),
+                FILE: assertion(FileCredentialStore(Path(folder) / "store.json")),
+            },
+            seconds,
+        )
+    raw = costs[RAW]
+    rows = []
+    for name, limit in ((MEMORY, 25.0), (FILE, 60.0)):
+        ratio = costs[name] / raw
+        rows.append(
+            Figure(
+                name,
+                f"{costs[name] * 1e3:.2f} ms ({1 / costs[name]:.0f}/s)",
+                f"{raw * 1e6:.0f} us ({RAW})",
+                ratio,
+                f"<= {limit:g}x",
+                ratio <= limit,
+            )
+        )
+    one, intact_one = counter_updates(updates, 1)
+    four, intact_four = counter_updates(updates, 4)
+    rows.append(Figure(COUNTER_1, f"{one:.0f}/s", "-", None, "no update lost", intact_one))
+    rows.append(
+        Figure(
+            COUNTER_4,
+            f"{four:.0f}/s",
+            f"{one:.0f}/s (1 process)",
+            four / one,
+            "no update lost",
+            intact_four,
+        )
+    )
+    return rows
 
 
 def main() -> None:
@@ -118,35 +182,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--updates", type=int, default=1000)
     args = parser.parse_args()
-    from cognito_passkey.authenticator.soft import FileCredentialStore, MemoryCredentialStore
-
-    header("software authenticator")
-    baseline = raw_ecdsa(args.seconds)
-    print(f"{'raw ECDSA P-256 sign (baseline)':<46} {baseline:9.0f} /s")
-    memory, _ = assertions(MemoryCredentialStore(), args.seconds)
-    print(
-        f"{'assertion via Fido2Client, memory store':<46} {memory:9.0f} /s"
-        f"   {baseline / memory:6.1f}x the cost of a raw sign"
-    )
-    with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
-        on_file, _ = assertions(FileCredentialStore(Path(folder) / "store.json"), args.seconds)
-    print(
-        f"{'assertion via Fido2Client, file store':<46} {on_file:9.0f} /s"
-        f"   {baseline / on_file:6.1f}x the cost of a raw sign"
-    )
-    one, intact_one = counter_updates(args.updates, 1)
-    print(
-        f"{'file store counter update, 1 process':<46} {one:9.0f} /s   no update lost: {intact_one}"
-    )
-    four, intact_four = counter_updates(args.updates, 4)
-    print(
-        f"{'file store counter update, 4 processes':<46} {four:9.0f} /s   no update lost: "
-        f"{intact_four}   x{four / one:4.2f} the 1-process rate"
-    )
-    print(
-        f"(rates over ~{args.seconds:g} s each; counter: {args.updates} updates in total, "
-        "each a locked read-modify-fsync-rename of the file; timed once every writer is ready)"
-    )
+    print(table(figures(args.seconds, args.updates)))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """The token cache: one file per profile and user, so most runs never touch the key.
 
 Files live in ``$COGNITO_PASSKEY_CACHE_DIR`` or the platform's user cache
-directory (0700), each 0600 and written atomically. The cache is disposable: a
-damaged file is ignored with a warning on stderr and simply replaced by the next
-sign-in; deleting the directory only costs one more touch of the key.
+directory (0700), each 0600 and written atomically. The cache is an optimisation and
+disposable: a damaged file is moved aside once (``<name>.corrupt-<UTC time>``, with one
+warning) and replaced by the next sign-in; a cache the OS will not let us read or write
+(a read-only HOME) costs a warning, never the sign-in; ``COGNITO_PASSKEY_NO_CACHE=1``
+skips it altogether; deleting the directory only costs one more touch of the key.
 
 What is read back is trusted only so far as it cannot have been planted: a directory
 another user owns or may write to is refused (a ConfigurationError saying how to fix
@@ -35,10 +37,17 @@ from cognito_passkey.client.tokens import Tokens, unverified_claims
 from cognito_passkey.protocol import pools
 
 ENV_CACHE_DIR: Final = "COGNITO_PASSKEY_CACHE_DIR"
+ENV_NO_CACHE: Final = "COGNITO_PASSKEY_NO_CACHE"
+QUARANTINE_SUFFIX: Final = ".corrupt-"
 FORMAT_VERSION: Final = 1
 MAX_FILE_BYTES: Final = 256 * 1024
 USER_CLAIMS: Final = ("cognito:username", "email", "preferred_username", "phone_number", "sub")
 """The ID token claims a user may sign in by (the username or an alias)."""
+
+
+def cache_disabled_by_env() -> bool:
+    """``COGNITO_PASSKEY_NO_CACHE`` set to 1/true/yes/on."""
+    return os.environ.get(ENV_NO_CACHE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def default_cache_dir() -> Path:
@@ -78,16 +87,24 @@ def _stderr_warning(message: str) -> None:
 
 
 class TokenCache:
-    """Reads and writes cached tokens; never raises for a damaged file."""
+    """Reads and writes cached tokens; never raises for a damaged file or a refused write.
+
+    Only a directory or file others could have changed is an error (ConfigurationError):
+    the OS failing to read or write is a warning, as the cache only saves a touch of the key.
+    ``enabled=False`` (default: unless ``COGNITO_PASSKEY_NO_CACHE=1``) reads and writes nothing.
+    """
 
     def __init__(
         self,
         directory: str | os.PathLike[str] | None = None,
         *,
         warn: Callable[[str], None] = _stderr_warning,
+        enabled: bool | None = None,
     ) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.enabled = not cache_disabled_by_env() if enabled is None else enabled
         self._warn = warn
+        self._warned: set[str] = set()
 
     def path_for(self, key: CacheKey, username: str) -> Path:
         """The file of ``username``: readable profile prefix, hashed identity."""
@@ -96,14 +113,17 @@ class TokenCache:
 
     def load(self, key: CacheKey, username: str) -> CacheEntry | None:
         """The cached entry of ``username``, or None when absent or unusable."""
-        if not self._checked_dir():
+        if not self.enabled or not self._checked_dir():
             return None
         return self._read(self.path_for(key, username), key, username)
 
     def latest(self, key: CacheKey) -> CacheEntry | None:
-        """The most recently saved entry of the profile (for commands given no username)."""
+        """The most recently saved entry of the profile.
+
+        The CLI never uses it to pick a user: a command given no user takes the profile's.
+        """
         best: CacheEntry | None = None
-        if not self._checked_dir():
+        if not self.enabled or not self._checked_dir():
             return None
         for path in self.directory.glob(f"{key.profile}.*.json"):
             entry = self._read(path, key, None)
@@ -112,8 +132,14 @@ class TokenCache:
         return best
 
     def save(self, key: CacheKey, username: str, tokens: Tokens) -> Path:
-        """Store ``tokens`` for ``username`` (0600, atomic); returns the file."""
+        """Store ``tokens`` for ``username`` (0600, atomic); returns the file.
+
+        When the OS refuses the write (read-only or missing HOME, no space), the tokens are
+        simply not cached: one warning per cache says so and how to skip the cache.
+        """
         path = self.path_for(key, username)
+        if not self.enabled:
+            return path
         document = {
             "version": FORMAT_VERSION,
             "profile": key.profile,
@@ -122,13 +148,24 @@ class TokenCache:
             "saved_at": time.time(),
             "tokens": tokens.to_dict(),
         }
-        ensure_private_dir(self.directory)
-        self._checked_dir()
-        write_private(path, json.dumps(document, indent=1).encode("utf-8"))
+        try:
+            ensure_private_dir(self.directory)
+            if self._checked_dir():
+                write_private(path, json.dumps(document, indent=1).encode("utf-8"))
+        except UnsafePathError as exc:
+            raise ConfigurationError(f"token cache: {exc}") from None
+        except OSError as exc:
+            self._warn_once(
+                "write",
+                f"could not cache the tokens: {_reason(exc, path)}; "
+                "use --no-cache to skip the cache",
+            )
         return path
 
     def delete(self, key: CacheKey, username: str) -> bool:
         """Forget ``username``'s tokens; false when there were none."""
+        if not self.enabled:
+            return False
         self._checked_dir()
         try:
             self.path_for(key, username).unlink()
@@ -144,12 +181,21 @@ class TokenCache:
             return False
         except UnsafePathError as exc:
             raise ConfigurationError(f"token cache: {exc}") from None
+        except OSError as exc:
+            self._warn_once("read", f"could not read the token cache: {_reason(exc, None)}")
+            return False
         return True
+
+    def _warn_once(self, kind: str, message: str) -> None:
+        if kind not in self._warned:
+            self._warned.add(kind)
+            self._warn(message)
 
     def _read(self, path: Path, key: CacheKey, username: str | None) -> CacheEntry | None:
         try:
             with path.open("rb") as handle:
-                check_private_file(path, os.fstat(handle.fileno()))
+                opened = os.fstat(handle.fileno())
+                check_private_file(path, opened)
                 raw = handle.read(MAX_FILE_BYTES + 1)
         except FileNotFoundError:
             return None
@@ -170,13 +216,56 @@ class TokenCache:
             if not isinstance(name, str):
                 raise ValueError("no username")
         except (ValueError, KeyError, TypeError, TokenError):
-            self._warn(f"ignoring damaged token cache {path} (it will be replaced)")
+            self._quarantine(path, opened)
             return None
         if document.get("scope") != key.scope() or (username is not None and name != username):
             return None
         if not tokens_belong_to(tokens, key, name):
             return None  # someone else's tokens: a miss, like another pool's entry
         return CacheEntry(username=name, tokens=tokens, saved_at=saved_at)
+
+    def _quarantine(self, path: Path, opened: os.stat_result) -> None:
+        """Move a damaged file aside once, keeping it (0600) for whoever wants to look.
+
+        It is hard-linked to a new name, never renamed over one, then unlinked: nothing is
+        overwritten or deleted. A file replaced since it was read (another run's sign-in)
+        or already moved aside by another run is left alone.
+        """
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        try:
+            current = os.stat(path)
+            if (current.st_dev, current.st_ino) != (opened.st_dev, opened.st_ino):
+                return
+            target = self._link_aside(path, stamp)
+            os.chmod(target, 0o600)
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            self._warn_once(
+                "damaged", f"ignoring damaged token cache {path}: cannot move it aside ({exc})"
+            )
+            return
+        self._warn(f"damaged token cache {path} moved aside to {target}; it will be replaced")
+
+    @staticmethod
+    def _link_aside(path: Path, stamp: str) -> Path:
+        for attempt in range(100):
+            suffix = f"{QUARANTINE_SUFFIX}{stamp}" + (f"-{attempt}" if attempt else "")
+            target = path.with_name(path.name + suffix)
+            try:
+                os.link(path, target)
+            except FileExistsError:
+                continue
+            return target
+        raise FileExistsError(f"too many quarantined copies of {path}")
+
+
+def _reason(exc: OSError, fallback: Path | None) -> str:
+    """``PATH: strerror``, the way the OS put it (never the file's content)."""
+    where = exc.filename if exc.filename is not None else fallback
+    what = exc.strerror or type(exc).__name__
+    return f"{where}: {what}" if where is not None else what
 
 
 def tokens_belong_to(tokens: Tokens, key: CacheKey, username: str) -> bool:

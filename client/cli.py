@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import click
 from cognito_passkey.client import exit_codes
-from cognito_passkey.client.cli_options import debug_option
+from cognito_passkey.client.cli_options import debug_option, group_settings_options
 from cognito_passkey.client.cli_support import ReportingGroup
 from cognito_passkey.client.commands import (
+    aws,
     configuration,
     devices,
     passkeys,
@@ -22,8 +23,10 @@ from cognito_passkey.client.commands import (
 )
 
 HELP_EPILOG = (
-    "Settings come from flags, then COGNITO_PASSKEY_<SETTING> environment variables, then "
-    "the profile (--profile, COGNITO_PASSKEY_PROFILE, default 'default') in the config file "
+    "Settings come from flags (given after the command, or before it: "
+    "`cognito-passkey --profile local token`), then COGNITO_PASSKEY_<SETTING> environment "
+    "variables, then the profile (--profile, COGNITO_PASSKEY_PROFILE, default 'default') "
+    "in the config file "
     "($COGNITO_PASSKEY_CONFIG or the user config dir). Tokens are cached per profile and "
     "user ($COGNITO_PASSKEY_CACHE_DIR or the user cache dir); they are printed on stdout only "
     "with --output. " + exit_codes.EPILOG
@@ -58,6 +61,8 @@ def _set_non_interactive(ctx: click.Context, _param: click.Parameter, value: boo
     help="Never prompt: a command that would ask fails at once (exit 2) naming the flag or "
     "variable to use instead (also CI=true). Without a terminal, hidden prompts fail the same way.",
 )
+@click.version_option(package_name="cognito-passkey", prog_name="cognito-passkey")
+@group_settings_options
 @debug_option
 def cli() -> None:
     """Passkey (FIDO2/WebAuthn) sign-in to Amazon Cognito from the terminal."""
@@ -74,6 +79,7 @@ for command in (
     passkeys.passkeys,
     devices.devices,
     soft.soft,
+    aws.aws_credentials,
 ):
     cli.add_command(command)
 

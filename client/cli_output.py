@@ -1,18 +1,36 @@
-"""What the CLI prints: tokens on stdout (only when asked), progress and summaries on stderr."""
+"""What the CLI prints: tokens on stdout (only when asked), progress and summaries on stderr.
+
+One output vocabulary for every command (:data:`OUTPUT_HELP`): ``-o text`` is a
+tab-separated table with a header row (``table`` is accepted for it), ``-o json`` is JSON,
+and commands that print tokens also take ``env`` (shell exports) and ``token`` (the bare
+token). An empty list is ``[]`` in JSON; in text it prints nothing on stdout and a
+``No ...`` line on stderr (a table's header would read as one row to ``wc -l``/``read``).
+"""
 
 from __future__ import annotations
 
 import json
 import shlex
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 import click
 
 if TYPE_CHECKING:
     from cognito_passkey.client.tokens import Tokens
 
-Output = Literal["json", "env", "token"]
+Output = Literal["text", "json", "env", "token"]
 Which = Literal["id", "access", "all"]
+
+LIST_OUTPUTS: Final = ("text", "json")
+TOKEN_OUTPUTS: Final = ("text", "json", "env", "token")
+OUTPUT_ALIASES: Final = {"table": "text"}
+"""Older spellings still accepted (scripts use them); never shown in --help."""
+OUTPUT_HELP: Final = (
+    "text: a tab-separated table with a header row (an empty list: nothing, and 'No ...' "
+    "on stderr); json: JSON; for tokens also env (shell exports) and token (the bare token)."
+)
+"""The one description of ``--output``; each command's --help repeats it."""
 
 ENV_NAMES = {
     "id_token": "COGNITO_ID_TOKEN",
@@ -20,6 +38,76 @@ ENV_NAMES = {
     "refresh_token": "COGNITO_REFRESH_TOKEN",
     "expires_at": "COGNITO_TOKEN_EXPIRES_AT",
 }
+
+
+class UsageLineError(click.UsageError):
+    """A usage error (exit 2) shown as one ``error:`` line, without click's usage block."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class OutputChoice(click.Choice[str]):
+    """``--output``'s choices, also taking the aliases in :data:`OUTPUT_ALIASES`."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = OUTPUT_ALIASES.get(value.lower(), value)
+        return super().convert(value, param, ctx)
+
+
+def output_choice(*, tokens: bool = False) -> OutputChoice:
+    """The ``--output`` type of a list/info command, or (``tokens``) of a token command."""
+    return OutputChoice(TOKEN_OUTPUTS if tokens else LIST_OUTPUTS, case_sensitive=False)
+
+
+def list_output_option(func: Any) -> Any:
+    """``-o/--output text|json`` for a command that prints a list or a record."""
+    return click.option(
+        "--output", "-o", type=output_choice(), default="text", show_default=True, help=OUTPUT_HELP
+    )(func)
+
+
+def cell(value: Any) -> str:
+    """A table cell: booleans as true/false, nothing as ``-``, lists comma-joined, one line."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(cell(item) for item in value) or "-"
+    return " ".join(str(value).split("\t")).replace("\n", " ")
+
+
+def emit_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    output: str,
+    *,
+    none: str | None = None,
+) -> None:
+    """Print ``rows`` on stdout: JSON (the whole rows), or a header row and one line each.
+
+    No rows in text: nothing on stdout, ``none`` (like "No passkeys.") on stderr.
+    """
+    if output == "json":
+        click.echo(json.dumps([dict(row) for row in rows], indent=2))
+        return
+    if not rows:
+        if none:
+            progress(none)
+        return
+    click.echo("\t".join(columns))
+    for row in rows:
+        click.echo("\t".join(cell(row.get(column)) for column in columns))
+
+
+def emit_record(record: Mapping[str, Any], output: str) -> None:
+    """Print one record: a JSON object, or a ``field``/``value`` table."""
+    if output == "json":
+        click.echo(json.dumps(dict(record), indent=2))
+        return
+    emit_rows([{"field": k, "value": v} for k, v in record.items()], ("field", "value"), output)
 
 
 def progress(message: str) -> None:
@@ -37,18 +125,28 @@ def token_fields(tokens: Tokens, which: Which) -> dict[str, Any]:
 
 
 def emit_tokens(tokens: Tokens, output: Output, which: Which, username: str | None = None) -> None:
-    """Print tokens on stdout in ``output`` form; the one place a token is ever printed."""
+    """Print tokens on stdout in ``output`` form; the one place a token is ever printed.
+
+    ``env`` always carries the expiry (COGNITO_TOKEN_EXPIRES_AT), whichever token is chosen.
+    """
     selected = token_fields(tokens, which)
-    if output == "token" and which != "all":
+    if output == "token":
+        if which == "all":
+            raise UsageLineError("-o token prints one token: add --type id or --type access")
         click.echo(next(iter(selected.values())))
-    elif output == "env":
+        return
+    if output == "env":
+        selected.setdefault("expires_at", tokens.expires_at)
         for key, value in selected.items():
             if key in ENV_NAMES and value is not None:
                 click.echo(f"export {ENV_NAMES[key]}={shlex.quote(str(value))}")
+        return
+    document = dict(selected)
+    if username is not None and which == "all":
+        document["username"] = username
+    if output == "text":
+        emit_record(document, output)
     else:
-        document = dict(selected)
-        if username is not None and which == "all":
-            document["username"] = username
         click.echo(json.dumps(document, indent=2))
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from cognito_passkey.client import exit_codes
-from cognito_passkey.client.cli_prompts import non_interactive
+from cognito_passkey.client.cli_prompts import interrupted_by_ctrl_c, non_interactive
 from cognito_passkey.client.config import Settings
 
 if TYPE_CHECKING:
@@ -24,17 +24,20 @@ if TYPE_CHECKING:
 
 
 def build_client(settings: Settings, *, boto_session: boto3.Session | None = None) -> PasskeyClient:
-    """A PasskeyClient from the settings in force (the pool must be configured).
+    """A PasskeyClient from the settings in force (the pool must be configured): a
+    :class:`~cognito_passkey.client.native.NativePasskeyClient` when ``flow = native``.
 
     Under ``--non-interactive``/``CI=true`` the authenticator never asks for a PIN
     (it comes from ``COGNITO_PASSKEY_PIN``), even with a terminal attached.
     """
     from cognito_passkey.client.lazy_authenticator import LazyAuthenticator
+    from cognito_passkey.client.native import NativePasskeyClient
     from cognito_passkey.client.passkey_client import PasskeyClient
 
     settings.require_pool()
     assert settings.user_pool_id is not None and settings.client_id is not None
-    return PasskeyClient(
+    kind = NativePasskeyClient if settings.native else PasskeyClient
+    return kind(
         user_pool_id=settings.user_pool_id,
         client_id=settings.client_id,
         region=settings.region,
@@ -86,9 +89,9 @@ def error_line(exc: BaseException) -> str:
     from cognito_passkey.client.errors import PasskeyClientError
 
     message = str(exc).strip().replace("\n", " ")
-    if isinstance(exc, KeyboardInterrupt):
-        message = "interrupted"
-    elif not message:
+    if exit_codes.for_exception(exc) == exit_codes.INTERRUPTED:
+        return "error: interrupted"  # Ctrl-C reads the same wherever it landed
+    if not message:
         message = type(exc).__name__
     elif not isinstance(exc, PasskeyClientError | AuthenticatorError):
         message = f"unexpected {type(exc).__name__}: {message}"
@@ -206,7 +209,11 @@ class ReportingGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except click.Abort as exc:
+            if not interrupted_by_ctrl_c(exc):
+                raise  # a declined confirmation: click's "Aborted!", exit 1
+            ctx.exit(report(KeyboardInterrupt(), debug=bool(ctx.meta.get("debug"))))
+        except (click.exceptions.Exit, click.ClickException):
             raise
         except (Exception, KeyboardInterrupt) as exc:
             code = report(exc, debug=bool(ctx.meta.get("debug")))

@@ -141,19 +141,30 @@ class CognitoApi:
                     self.retry.sleep(self.retry.delay(retry))
                     retry += 1
                     continue
-                raise translate_client_error(exc, context=context, operation=operation) from exc
+                raise translate_client_error(
+                    exc, context=context, operation=operation, endpoint=self.endpoint_url
+                ) from exc
             except BotoCoreError as exc:
                 raise translate_botocore_error(exc, endpoint=self.endpoint_url) from exc
 
 
 def translate_client_error(
-    exc: Any, *, context: Context = "auth", operation: str = ""
+    exc: Any, *, context: Context = "auth", operation: str = "", endpoint: str | None = None
 ) -> errors.PasskeyClientError:
     """Map a botocore ``ClientError`` to the client's exception for it."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     message = str(error.get("Message", "") or code).strip()
     lowered = message.lower()
+    if code.isdigit() and message == code:
+        # botocore names an error by its HTTP status when the body carried none: not Cognito.
+        where = endpoint or "the Cognito endpoint"
+        if code == "404":
+            return errors.ConfigurationError(
+                f"no Cognito API at {where} (HTTP 404): check endpoint_url and region"
+            )
+        return errors.CognitoError(f"{where} answered HTTP {code} with no Cognito error", code=code)
     if code in THROTTLING_CODES:
         return errors.ThrottledError(f"Cognito is throttling requests ({code}); try again later")
     if code in TRIGGER_CODES:
@@ -205,7 +216,8 @@ def translate_client_error(
         return errors.ConfigurationError(
             f"AWS refused the credentials for {operation or 'this call'}: {message}"
         )
-    return errors.CognitoError(f"Cognito error {code}: {message}", code=code)
+    detail = f": {message}" if message and message != code else ""
+    return errors.CognitoError(f"Cognito error {code or status or 'unknown'}{detail}", code=code)
 
 
 def translate_botocore_error(exc: Exception, *, endpoint: str | None) -> errors.PasskeyClientError:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from cognito_passkey.authenticator._files import (
@@ -31,7 +31,9 @@ from cognito_passkey.authenticator._files import (
 )
 from cognito_passkey.client.errors import ConfigurationError
 from cognito_passkey.protocol import pools
-from filelock import FileLock
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 APP_NAME: Final = "cognito-passkey"
 ENV_PREFIX: Final = "COGNITO_PASSKEY_"
@@ -49,9 +51,23 @@ PROFILE_KEYS: Final = (
     "origin",
     "rp_id",
     "management_url",
+    "identity_pool_id",
+    "user",
+    "flow",
 )
 """Every key a profile may hold (contracts: the config API)."""
 
+FLOWS: Final = ("custom", "native")
+"""How the pool signs passkeys in: ``custom`` (CUSTOM_AUTH with our triggers, the default) or
+``native`` (Cognito's own USER_AUTH / WEB_AUTHN passkeys)."""
+
+FLAG_KEYS: Final = tuple(key for key in PROFILE_KEYS if key != "user")
+"""The keys that are also command-line flags: the default user is not one (USER is an
+argument of the commands, and ``passkeys --user`` already names whose passkeys)."""
+
+_IDENTITY_POOL_ID = re.compile(
+    r"^[a-z]{2}(?:-[a-z]+)+-\d:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # A section name nobody can write, so configparser's DEFAULT magic never applies.
 _NO_DEFAULT_SECTION: Final = "\x00"
@@ -148,11 +164,27 @@ class Settings:
     origin: str | None = None
     rp_id: str | None = None
     management_url: str | None = None
+    identity_pool_id: str | None = None
+    user: str | None = None
+    """The default user of the commands given no USER (``config set user=NAME``)."""
+    flow: str | None = None
+    """``custom`` (None) or ``native``: see :data:`FLOWS`."""
+
+    @property
+    def native(self) -> bool:
+        """Whether the pool's own passkeys (USER_AUTH / WEB_AUTHN) are used."""
+        return self.flow == "native"
 
     def require_pool(self) -> None:
         """Fail with a clear message unless the user pool and app client are known."""
         missing = [key for key in ("user_pool_id", "client_id") if not getattr(self, key)]
         if missing:
+            if self.profile != DEFAULT_PROFILE and self.profile not in list_profiles():
+                # Named on purpose (flag or variable): the profile is what is missing.
+                known = ", ".join(list_profiles()) or "none"
+                raise ConfigurationError(
+                    f"no such profile {self.profile!r} in {config_path()} (profiles: {known})"
+                )
             names = ", ".join(missing)
             flags = ", ".join("--" + key.replace("_", "-") for key in missing)
             envs = ", ".join(ENV_PREFIX + key.upper() for key in missing)
@@ -170,6 +202,25 @@ def resolve(
     path: str | os.PathLike[str] | None = None,
 ) -> Settings:
     """Merge flag > environment > profile into validated :class:`Settings`."""
+    return resolve_with_sources(flags, profile=profile, env=env, path=path)[0]
+
+
+SOURCE_FLAG: Final = "flag"
+SOURCE_DERIVED: Final = "derived from user_pool_id"
+
+
+def resolve_with_sources(
+    flags: Mapping[str, str | None] | None = None,
+    *,
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> tuple[Settings, dict[str, str]]:
+    """:func:`resolve`, and where each chosen value came from (``config show``).
+
+    A source is ``flag``, ``environment COGNITO_PASSKEY_<KEY>``, ``profile NAME in FILE``
+    or ``derived from user_pool_id``; keys with no value have no source.
+    """
     environ = os.environ if env is None else env
     name = profile_name(profile, env=environ)
     stored = load_profile(name, path=path)
@@ -177,17 +228,27 @@ def resolve(
     unknown = sorted(set(given) - set(PROFILE_KEYS))
     if unknown:
         raise ConfigurationError(f"unknown setting(s): {', '.join(unknown)}")
+    in_profile = f"profile {name} in {config_path(path)}"
     chosen: dict[str, str] = {}
+    sources: dict[str, str] = {}
     for key in PROFILE_KEYS:
-        for candidate in (given.get(key), environ.get(ENV_PREFIX + key.upper()), stored.get(key)):
+        variable = ENV_PREFIX + key.upper()
+        for candidate, source in (
+            (given.get(key), SOURCE_FLAG),
+            (environ.get(variable), f"environment {variable}"),
+            (stored.get(key), in_profile),
+        ):
             if candidate:
                 chosen[key] = candidate.strip()
+                sources[key] = source
                 break
     clean = _validated(chosen)
     if clean.get("user_pool_id") and not clean.get("region"):
         clean["region"] = region_from_pool_id(clean["user_pool_id"])
+        sources["region"] = SOURCE_DERIVED
     known = {f.name for f in fields(Settings)}
-    return Settings(profile=name, **{k: v for k, v in clean.items() if k in known and v})
+    settings = Settings(profile=name, **{k: v for k, v in clean.items() if k in known and v})
+    return settings, {k: v for k, v in sources.items() if getattr(settings, k, None)}
 
 
 def _validated(settings: Mapping[str, str]) -> dict[str, str]:
@@ -223,6 +284,15 @@ def _check_value(key: str, value: str) -> None:
                 f"origin {value!r} must look like https://example.com (or an app origin "
                 "such as android:apk-key-hash:...)"
             )
+    elif key == "flow" and value not in FLOWS:
+        raise ConfigurationError(f"flow must be {' or '.join(FLOWS)}, not {value!r}")
+    elif key == "user" and not value.isprintable():
+        raise ConfigurationError("user must be a printable user name")
+    elif key == "identity_pool_id" and not _IDENTITY_POOL_ID.match(value):
+        raise ConfigurationError(
+            f"identity_pool_id {value!r} is malformed (expected REGION:UUID, like "
+            "eu-west-1:0c3ef3f2-5d2e-4d9a-9a55-1f0e1b2c3d4e)"
+        )
     elif key == "authenticator" and not (value == "usb" or value.startswith("soft:")):
         raise ConfigurationError(f"authenticator {value!r} must be 'usb' or 'soft:PATH'")
 
@@ -291,4 +361,6 @@ def _lock(target: Path) -> FileLock:
     """A lock beside the file, so two writers never lose each other's profile."""
     ensure_private_dir(target.parent)
     _check_dir(target.parent)
+    from filelock import FileLock  # only writers pay for it: `--help` reads no config
+
     return FileLock(str(target) + ".lock", timeout=10, mode=0o600)

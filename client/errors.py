@@ -37,6 +37,15 @@ class NotAuthorizedError(AuthenticationError):
     """Cognito refused the credentials (wrong passkey, wrong password, disabled user)."""
 
 
+class PasskeyRefusedError(NotAuthorizedError):
+    """The triggers refused a passkey answer.
+
+    Cognito words every refusal as "Incorrect username or password" and the triggers never
+    say why (no oracle: docs/protocol.md, "The trigger events"), so the client names the
+    causes a person can act on instead.
+    """
+
+
 class UserNotFoundError(AuthenticationError):
     """The user pool has no such user."""
 
@@ -132,5 +141,10 @@ class ManagementAuthError(ManagementError, AuthenticationError):
     """The management API refused the access token (401): sign in again."""
 
 
+class ManagementUrlError(ManagementError, ConfigurationError):
+    """The management URL answers, but not as the management API (a 404 for its routes)."""
+
+
 class PasskeyNotFoundError(ManagementError):
-    """No passkey with that id belongs to the signed-in user."""
+    """No passkey with that id belongs to the signed-in user (exit 1, like an unknown
+    ``soft delete`` credential: ``exit_codes.FAILURE``)."""

@@ -16,12 +16,26 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cognito_passkey.client.cognito import CognitoApi
-from cognito_passkey.client.errors import ProtocolError, UnexpectedChallengeError
+from cognito_passkey.client.errors import (
+    NotAuthorizedError,
+    PasskeyRefusedError,
+    ProtocolError,
+    UnexpectedChallengeError,
+)
 from cognito_passkey.client.tokens import Tokens
 from cognito_passkey.protocol import dialect
 
 Ceremony = Callable[[dict[str, Any]], dict[str, Any]]
 """Runs the authenticator on WebAuthn options, returns the credential JSON."""
+
+SIGN_IN_REFUSED = (
+    "the passkey was refused (its signature counter may be behind the server's: a copied "
+    "store?); otherwise it was deleted on the server or belongs to another user or site"
+)
+REGISTRATION_REFUSED = (
+    "the new passkey was refused by the server (the sign-in behind the ID token may be too "
+    "old or signed out: sign in again; or the authenticator's attestation is not accepted)"
+)
 
 
 def parse_options(public_key: str) -> dict[str, Any]:
@@ -94,7 +108,14 @@ def sign_in(
     def answer(options: dict[str, Any]) -> str:
         return assertion_answer(options, get_assertion(options))
 
-    return _run(api, username, metadata, answer, fast_answer=answer if fast_signin else None)
+    return _run(
+        api,
+        username,
+        metadata,
+        answer,
+        fast_answer=answer if fast_signin else None,
+        refused=SIGN_IN_REFUSED,
+    )
 
 
 def add_passkey(
@@ -124,7 +145,7 @@ def add_passkey(
     def answer(options: dict[str, Any]) -> str:
         return attestation_answer(options, make_credential(options), id_token)
 
-    return _run(api, username, metadata, answer, fast_answer=None)
+    return _run(api, username, metadata, answer, fast_answer=None, refused=REGISTRATION_REFUSED)
 
 
 def _run(
@@ -134,6 +155,7 @@ def _run(
     answer: Callable[[dict[str, Any]], str],
     *,
     fast_answer: Callable[[dict[str, Any]], str] | None,
+    refused: str,
 ) -> Tokens:
     started = _now()
     response = api.call(
@@ -175,16 +197,22 @@ def _run(
                 "the triggers do not speak this dialect"
             )
         started = _now()
-        response = api.call(
-            "respond_to_auth_challenge",
-            ClientId=api.client_id,
-            ChallengeName=dialect.CUSTOM_CHALLENGE,
-            Session=session,
-            ChallengeResponses=api.with_secret_hash(
-                challenge_user, {"USERNAME": challenge_user, "ANSWER": text}
-            ),
-            ClientMetadata=round_metadata,
-        )
+        try:
+            response = api.call(
+                "respond_to_auth_challenge",
+                ClientId=api.client_id,
+                ChallengeName=dialect.CUSTOM_CHALLENGE,
+                Session=session,
+                ChallengeResponses=api.with_secret_hash(
+                    challenge_user, {"USERNAME": challenge_user, "ANSWER": text}
+                ),
+                ClientMetadata=round_metadata,
+            )
+        except NotAuthorizedError as exc:
+            if text == dialect.AUTH_PARAMS or isinstance(exc, PasskeyRefusedError):
+                raise
+            # Cognito's wording is its password one; the triggers never say why (no oracle).
+            raise PasskeyRefusedError(refused) from exc
     raise ProtocolError(f"Cognito asked for more than {dialect.MAX_ROUNDS} challenge rounds")
 
 

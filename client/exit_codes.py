@@ -11,7 +11,9 @@ from typing import Final
 
 OK: Final = 0
 FAILURE: Final = 1
-"""Anything not listed below (a Cognito error, an unexpected answer)."""
+"""Anything not listed below (a Cognito error, an unexpected answer), and an id that names
+nothing: `passkeys rename`/`delete` and `soft delete` with an unknown id (well-formed, but
+not there)."""
 USAGE: Final = 2
 """Bad command line (click's own code), or an input the run cannot ask for: a prompt without a
 terminal or under --non-interactive, a PIN without COGNITO_PASSKEY_PIN."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ from cognito_passkey.client.errors import (
     ManagementAuthError,
     ManagementError,
     ManagementNotConfiguredError,
+    ManagementUrlError,
     NetworkError,
     PasskeyNotFoundError,
     ProtocolError,
@@ -77,16 +78,29 @@ class PasskeyManager:
         """Give a passkey a new name; returns it as stored."""
         if not name.strip():
             raise ManagementError("a passkey name cannot be empty", status=0, code="bad_request")
-        reply = self._request("PATCH", api.item_path(passkey_id), {api.NAME_KEY: name})
+        reply = self._request(
+            "PATCH", api.item_path(passkey_id), {api.NAME_KEY: name}, passkey_id=passkey_id
+        )
         if not isinstance(reply, dict):
             raise ProtocolError("the management API's rename reply is not an object")
         return _passkey(reply)
 
     def delete(self, passkey_id: str) -> None:
         """Remove a passkey; it can no longer sign in."""
-        self._request("DELETE", api.item_path(passkey_id))
+        self._request("DELETE", api.item_path(passkey_id), passkey_id=passkey_id)
 
-    def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    def find(self, passkey_id: str) -> Passkey:
+        """The passkey with this id; ``PasskeyNotFoundError`` when the user has none."""
+        return find_passkey(self.list(), passkey_id)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        passkey_id: str | None = None,
+    ) -> Any:
         data = None if body is None else json.dumps(body).encode("utf-8")
         headers = {"Authorization": f"Bearer {self._access_token}", "Accept": "application/json"}
         if data is not None:
@@ -98,7 +112,7 @@ class PasskeyManager:
             with _opener.open(request, timeout=self.timeout) as reply:
                 raw = reply.read(MAX_REPLY_BYTES)
         except urllib.error.HTTPError as exc:
-            raise _error_from(exc) from None
+            raise _error_from(exc, self.base_url + path, passkey_id) from None
         except (urllib.error.URLError, OSError) as exc:
             raise NetworkError(
                 f"cannot reach the management API at {self.base_url}: {exc}"
@@ -118,7 +132,12 @@ def _passkey(data: Any) -> Passkey:
         raise ProtocolError(str(exc)) from exc
 
 
-def _error_from(exc: urllib.error.HTTPError) -> ManagementError:
+def _not_found(passkey_id: str) -> str:
+    return f"no such passkey {passkey_id} for this user (see `passkeys list`)"
+
+
+def _error_from(exc: urllib.error.HTTPError, url: str, passkey_id: str | None) -> ManagementError:
+    """The typed error for an HTTP error; each message says its fact once."""
     code, message = "", ""
     try:
         document = json.loads(exc.read(64 * 1024) or b"{}")
@@ -136,8 +155,22 @@ def _error_from(exc: urllib.error.HTTPError) -> ManagementError:
             status=401,
             code=code,
         )
+    if exc.code == 404 and passkey_id is not None and code == "not_found":
+        return PasskeyNotFoundError(_not_found(passkey_id), status=404, code=code)
     if exc.code == 404:
-        return PasskeyNotFoundError(f"no such passkey: {text}", status=404, code=code)
+        return ManagementUrlError(
+            f"no management API at {url} (HTTP 404: {text}): check management_url",
+            status=404,
+            code=code,
+        )
     return ManagementError(
         f"the management API answered {exc.code}: {text}", status=exc.code, code=code
     )
+
+
+def find_passkey(items: Iterable[Passkey], passkey_id: str) -> Passkey:
+    """The passkey with this id among ``items``; ``PasskeyNotFoundError`` when none has it."""
+    for item in items:
+        if item.id == passkey_id:
+            return item
+    raise PasskeyNotFoundError(_not_found(passkey_id), status=404, code="not_found")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -18,16 +19,16 @@ from cognito_passkey.client.cognito import CognitoApi, RetryPolicy
 from cognito_passkey.client.config import region_from_pool_id
 from cognito_passkey.client.errors import (
     AuthenticationError,
-    CodeMismatchError,
     ConfigurationError,
     PasskeyClientError,
     ProtocolError,
+    TokenError,
     UnexpectedChallengeError,
-    UserNotConfirmedError,
 )
 from cognito_passkey.client.lazy_authenticator import LazyAuthenticator
 from cognito_passkey.client.passwords import generate_password
 from cognito_passkey.client.tokens import Tokens, unverified_claims
+from cognito_passkey.protocol import pools
 
 if TYPE_CHECKING:
     import boto3
@@ -41,7 +42,13 @@ Confirm = Literal["auto", "admin"] | CodePrompt
 """How a sign-up is confirmed: the pool confirms by itself ("auto"), an admin call
 (needs AWS credentials allowed ``AdminConfirmSignUp``), or a code from a callback."""
 
-CODE_ATTEMPTS = 3
+
+@dataclass(frozen=True)
+class Enrolled:
+    """A passkey just registered: the fresh tokens, and the new credential's id (base64url)."""
+
+    tokens: Tokens
+    credential_id: str
 
 
 class PasskeyClient:
@@ -97,8 +104,10 @@ class PasskeyClient:
     def sign_in_passkey(self, username: str) -> Tokens:
         """Sign in with a passkey (``signInPasskey``); both trigger dialects are understood."""
         _require_username(username)
-        return exchange.sign_in(
-            self.api, username, get_assertion=self._get_assertion, fast_signin=self.fast_signin
+        return self.issued_here(
+            exchange.sign_in(
+                self.api, username, get_assertion=self._get_assertion, fast_signin=self.fast_signin
+            )
         )
 
     def add_passkey(
@@ -114,6 +123,25 @@ class PasskeyClient:
 
         ``access_token`` (of the same sign-in) is extra proof the triggers have Cognito
         confirm; a deployment may require it (docs/protocol.md, "Adding a passkey")."""
+        return self.enroll_passkey(
+            username,
+            id_token,
+            access_token=access_token,
+            timeout_s=timeout_s,
+            require_usernameless=require_usernameless,
+        ).tokens
+
+    def enroll_passkey(
+        self,
+        username: str,
+        id_token: str,
+        *,
+        access_token: str | None = None,
+        timeout_s: int | None = None,
+        require_usernameless: bool | None = None,
+    ) -> Enrolled:
+        """``add_passkey`` that also says which credential was made (its id is the passkey's
+        id in the management API, so the new passkey can be named there)."""
         _require_username(username)
         if not id_token:
             raise AuthenticationError("adding a passkey needs the user's ID token: sign in first")
@@ -122,14 +150,22 @@ class PasskeyClient:
             attestation_options["override_timeout_s"] = timeout_s
         if require_usernameless is not None:
             attestation_options["require_usernameless"] = require_usernameless
-        return exchange.add_passkey(
+        made: list[str] = []
+
+        def make_credential(options: dict[str, Any]) -> dict[str, Any]:
+            credential = self._make_credential(options)
+            made.append(str(credential.get("rawId") or credential.get("id") or ""))
+            return credential
+
+        tokens = exchange.add_passkey(
             self.api,
             username,
             id_token,
             access_token=access_token,
-            make_credential=self._make_credential,
+            make_credential=make_credential,
             attestation_options=attestation_options,
         )
+        return Enrolled(self.issued_here(tokens), made[-1] if made else "")
 
     def sign_up_with_passkey(
         self,
@@ -140,78 +176,33 @@ class PasskeyClient:
     ) -> Tokens:
         """Create a user whose only credential is a passkey (the guide's recipe).
 
-        Cognito needs a password, so a random one is made, used for one sign-in
-        and dropped. If adding the passkey fails after the account exists, the
-        account is deleted again (with its own access token), so a retry can
-        start afresh.
+        Cognito needs a password, so a random one is made, used for one sign-in and dropped.
+        What a later step needs (the RP id, the authenticator, admin credentials for
+        ``confirm="admin"``) is checked before the user exists. If adding the passkey fails
+        afterwards, the account is deleted again (with its own access token); a failed
+        confirmation is undone with the admin credentials when there are some, and otherwise
+        a note says what is left and how to resume it (:meth:`resume_sign_up`) or remove it.
         """
+        from cognito_passkey.client import sign_up
+
         _require_username(username)
-        password = generate_password()
-        try:
-            params: dict[str, Any] = {
-                "ClientId": self.client_id,
-                "Username": username,
-                "Password": password,
-                "UserAttributes": [
-                    {"Name": name, "Value": value} for name, value in (attributes or {}).items()
-                ],
-            }
-            if self.api.has_secret:
-                params["SecretHash"] = self.api.secret_hash_for(username)
-            signed_up = self.api.call("sign_up", context="signup", **params)
-            del params
-            if not signed_up.get("UserConfirmed"):
-                self._confirm(username, signed_up.get("CodeDeliveryDetails") or {}, confirm)
-            first = self.sign_in_password(username, password)
-        finally:
-            # Python strings cannot be wiped; dropping the last reference is what is possible.
-            del password
-        try:
-            return self.add_passkey(username, first.id_token, access_token=first.access_token)
-        except BaseException as exc:
-            self._undo_sign_up(first, exc)
-            raise
+        return sign_up.sign_up(self, username, attributes or {}, confirm, generate_password)
 
-    def _confirm(self, username: str, delivery: Mapping[str, Any], confirm: Confirm) -> None:
-        if confirm == "admin":
-            self.api.call(
-                "admin_confirm_sign_up",
-                context="signup",
-                UserPoolId=self.user_pool_id,
-                Username=username,
-            )
-            return
-        if confirm == "auto" or not callable(confirm):
-            raise UserNotConfirmedError(
-                f"user {username!r} was created but must be confirmed; pass confirm='admin' "
-                "(AWS admin credentials) or a callback that returns the emailed code"
-            )
-        for attempt in range(1, CODE_ATTEMPTS + 1):
-            code = confirm(username, delivery).strip()
-            params: dict[str, Any] = {
-                "ClientId": self.client_id,
-                "Username": username,
-                "ConfirmationCode": code,
-            }
-            if self.api.has_secret:
-                params["SecretHash"] = self.api.secret_hash_for(username)
-            try:
-                self.api.call("confirm_sign_up", context="signup", **params)
-                return
-            except CodeMismatchError:
-                if attempt == CODE_ATTEMPTS:
-                    raise
+    def resume_sign_up(self, username: str, *, confirm: Confirm) -> Tokens:
+        """Finish a sign-up that stopped after ``SignUp`` (unconfirmed, or confirmed without a
+        passkey): confirm it if need be, set a new random password (an admin call, or Cognito's
+        password reset with a second code), sign in once and add the passkey."""
+        from cognito_passkey.client import sign_up
 
-    def _undo_sign_up(self, tokens: Tokens, cause: BaseException) -> None:
-        try:
-            self.api.call("delete_user", context="other", AccessToken=tokens.access_token)
-        except PasskeyClientError as undo_error:
-            add_note(
-                cause,
-                f"the new user exists without a passkey and could not be removed: {undo_error}",
-            )
-        else:
-            add_note(cause, "the new user was removed again; nothing was kept")
+        _require_username(username)
+        return sign_up.resume(self, username, confirm, generate_password)
+
+    def abandon_sign_up(self, username: str) -> None:
+        """Remove a user whose sign-up did not finish (``AdminDeleteUser``: admin credentials)."""
+        from cognito_passkey.client import sign_up
+
+        _require_username(username)
+        sign_up.abandon(self, username)
 
     # -- passwords, refresh, sign-out ----------------------------------------------
 
@@ -250,7 +241,7 @@ class PasskeyClient:
             raise UnexpectedChallengeError(
                 f"Cognito asked for the {result.get('ChallengeName')} challenge"
             )
-        return Tokens.from_authentication_result(result["AuthenticationResult"])
+        return self.issued_here(Tokens.from_authentication_result(result["AuthenticationResult"]))
 
     def refresh(self, refresh_token: str, *, username: str | None = None) -> Tokens:
         """New ID and access tokens from a refresh token (REFRESH_TOKEN_AUTH).
@@ -276,7 +267,9 @@ class PasskeyClient:
         result = response.get("AuthenticationResult")
         if not result:
             raise UnexpectedChallengeError("Cognito answered the refresh with a challenge")
-        return Tokens.from_authentication_result(result, refresh_token=refresh_token)
+        return self.issued_here(
+            Tokens.from_authentication_result(result, refresh_token=refresh_token)
+        )
 
     def sign_out(self, access_token: str, *, refresh_token: str | None = None) -> None:
         """Sign out everywhere (GlobalSignOut) and revoke ``refresh_token`` when given.
@@ -319,6 +312,34 @@ class PasskeyClient:
                 endpoint_url=self.endpoint_url,
             )
         return self._verifier.verify(token, token_use=token_use)
+
+    def issued_here(self, tokens: Tokens) -> Tokens:
+        """``tokens``, once their ID token's ``iss`` and ``aud`` name the configured pool and
+        app client; otherwise ``ConfigurationError`` naming the mismatch.
+
+        Sign-in needs only the app client id, so a wrong ``user_pool_id`` would otherwise sign
+        in, be cached, and fail only at verification. The claims are read unverified: this
+        compares settings, it trusts nothing; a token that is not a JWT is left to
+        ``verify_token``.
+        """
+        try:
+            claims = unverified_claims(tokens.id_token)
+            expected = pools.issuer(self.user_pool_id)
+        except (TokenError, ValueError):
+            return tokens
+        issuer, audience = claims.get("iss"), claims.get("aud")
+        if isinstance(issuer, str) and issuer != expected:
+            actual = issuer.rstrip("/").rsplit("/", 1)[-1]
+            raise ConfigurationError(
+                f"the tokens were issued by user pool {actual!r}, not the configured "
+                f"user_pool_id {self.user_pool_id!r}: fix user_pool_id"
+            )
+        if isinstance(audience, str) and audience != self.client_id:
+            raise ConfigurationError(
+                f"the ID token is for app client {audience!r}, not the configured "
+                f"client_id {self.client_id!r}: fix client_id"
+            )
+        return tokens
 
     @staticmethod
     def username_of(tokens: Tokens) -> str:

@@ -38,20 +38,18 @@ def obtain_tokens(
     client: PasskeyClient,
     cache: TokenCache,
     key: CacheKey,
-    username: str | None,
+    username: str,
     *,
     use_key: bool = True,
     force_key: bool = False,
     margin: float = CLOCK_SKEW_SECONDS,
     notify: Callable[[str], None] = lambda _message: None,
 ) -> Obtained:
-    """Valid tokens for ``username`` (or the profile's last user when None)."""
-    entry = None
-    if not force_key:
-        entry = cache.load(key, username) if username else cache.latest(key)
-    name = username or (entry.username if entry else None)
-    if not name:
-        raise ConfigurationError("no username given and no cached sign-in for this profile")
+    """Valid tokens for ``username``: never anyone else's (an empty name is refused)."""
+    if not username or not username.strip():
+        raise ConfigurationError("no username given")
+    name = username
+    entry = None if force_key else cache.load(key, name)
     if entry is not None:
         if not entry.tokens.expires_within(margin):
             return Obtained(name, entry.tokens, "cache")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from cognito_passkey.client.errors import PasskeyClientError
+from cognito_passkey.local import running
 from cognito_passkey.local.defaults import (
     BACKEND_LOGINID,
     BACKEND_SELFHOSTED,
@@ -23,7 +24,6 @@ from cognito_passkey.local.defaults import (
     DEFAULT_PROFILE,
     DEFAULT_RP_ID,
     ENV_STATE_DIR,
-    default_state_dir,
 )
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ def _state_dir_option(function: _F) -> _F:
         type=click.Path(file_okay=False, path_type=Path),
         envvar=ENV_STATE_DIR,
         default=None,
-        help=f"State directory of the local AWS (default .local-aws; env {ENV_STATE_DIR}).",
+        help=f"State directory of the local AWS (default .local-aws; env {ENV_STATE_DIR}). "
+        "status and down fall back on the last started server's when ./.local-aws is missing.",
     )
     return option(function)
 
@@ -143,6 +144,13 @@ def local() -> None:
     default=None,
     help="PEM file of the LoginID tenant's ES256 private key (with --loginid-base-url).",
 )
+@click.option(
+    "--identity-pool/--no-identity-pool",
+    default=True,
+    show_default=True,
+    help="Add the Cognito identity pool (CreateIdentityPool) and write identity_pool_id "
+    "into the profile, for `cognito-passkey aws-credentials`.",
+)
 def up(
     state_dir: Path | None,
     stack_name: str,
@@ -157,6 +165,7 @@ def up(
     challenge_ttl_seconds: int,
     loginid_base_url: str | None,
     loginid_private_key_file: Path | None,
+    identity_pool: bool,
 ) -> None:
     """Start the local AWS (once) and deploy the stack; write the client profile."""
     if (loginid_base_url is None) != (loginid_private_key_file is None):
@@ -173,6 +182,7 @@ def up(
             user_verification=user_verification,
             fast_signin=not no_fast_signin,
             challenge_ttl_seconds=challenge_ttl_seconds,
+            identity_pool=identity_pool,
             loginid_base_url=loginid_base_url,
             loginid_private_key_file=(
                 loginid_private_key_file.absolute() if loginid_private_key_file else None
@@ -181,23 +191,41 @@ def up(
         aws = _local_aws(state_dir)
         click.echo(f"starting the local AWS for {aws.state_dir} ...", err=True)
         info = aws.start(port=port, echo=True)
+        running.remember(aws.state_dir)
         click.echo(f"local AWS at {info.endpoint}; deploying {spec.backend} stack ...", err=True)
         deployment = aws.deploy(spec)
         path = None
         if not no_profile:
             path = aws.write_profile(deployment, name=profile, authenticator=authenticator)
             click.echo(f"wrote profile {profile!r} to {path}", err=True)
+        click.echo(f"stop it with: {stop_command(aws.state_dir)}", err=True)
         _emit(_summary(deployment, path, profile))
+
+
+def _found_local_aws(state_dir: Path | None) -> LocalAws:
+    """The local AWS ``status``/``down`` act on, saying so when it came from the record."""
+    found, from_record = running.find_state_dir(state_dir)
+    if from_record:
+        click.echo(f"using the last started local AWS, {found}", err=True)
+    return _local_aws(found)
+
+
+def _not_found_hint(aws: LocalAws) -> str:
+    return (
+        f"no local AWS was running for {aws.state_dir} (pass --state-dir or set "
+        f"{ENV_STATE_DIR}; the last one started is recorded in {running.pointer_path()})"
+    )
 
 
 @local.command("down")
 @_state_dir_option
 def down(state_dir: Path | None) -> None:
-    """Stop the local AWS (its data goes with it)."""
+    """Stop the local AWS (its data goes with it); works from any directory."""
     with _reported():
-        aws = _local_aws(state_dir)
+        aws = _found_local_aws(state_dir)
         stopped = aws.stop()
-    click.echo("stopped" if stopped else f"no local AWS was running for {aws.state_dir}", err=True)
+        running.forget(aws.state_dir)
+    click.echo("stopped" if stopped else _not_found_hint(aws), err=True)
 
 
 @local.command("status")
@@ -205,9 +233,11 @@ def down(state_dir: Path | None) -> None:
 def status(state_dir: Path | None) -> None:
     """Whether the local AWS runs, where, and which stacks are deployed."""
     with _reported():
-        report = _local_aws(state_dir).status()
+        aws = _found_local_aws(state_dir)
+        report = aws.status()
     _emit(report)
     if not report["running"]:
+        click.echo(_not_found_hint(aws), err=True)
         raise click.exceptions.Exit(NOT_RUNNING_EXIT)
 
 
@@ -293,9 +323,12 @@ def demo(
             echo=True,
         )
     except DemoStepError as exc:
+        if aws.info() is not None:
+            running.remember(aws.state_dir)
         cause = exc.__cause__ or exc
         click.echo(f"error: {exc} (server log: {aws.state_dir / 'ministack.log'})", err=True)
         raise click.exceptions.Exit(exit_codes.for_exception(cause) or 1) from None
+    running.remember(aws.state_dir)
     total = sum(step.ms for step in result.steps)
     click.echo(f"All {len(result.steps)} steps passed in {total / 1000:.1f} s.", err=True)
     commands = next_commands(result.username, None if no_profile else profile, aws.state_dir)
@@ -310,14 +343,18 @@ def demo(
         _emit({**result.to_dict(), "next_commands": commands})
 
 
+def stop_command(state_dir: Path) -> str:
+    """``local down`` for ``state_dir``, runnable from any directory."""
+    import shlex
+
+    return f"{_program()} local down --state-dir {shlex.quote(str(state_dir.absolute()))}"
+
+
 def next_commands(username: str, profile: str | None, state_dir: Path) -> dict[str, Any]:
-    """Exact commands to carry on after the demo, runnable from the caller's directory."""
+    """Exact commands to carry on after the demo, runnable from any directory."""
     import shlex
 
     program = _program()
-    state = (
-        "" if state_dir == default_state_dir() else f" --state-dir {shlex.quote(str(state_dir))}"
-    )
     tried = []
     if profile:
         on = f"--profile {shlex.quote(profile)}"
@@ -326,7 +363,7 @@ def next_commands(username: str, profile: str | None, state_dir: Path) -> dict[s
             f"{program} token {on}",
             f"{program} passkeys list {on}",
         ]
-    return {"try": tried, "stop": f"{program} local down{state}"}
+    return {"try": tried, "stop": stop_command(state_dir)}
 
 
 def _program() -> str:

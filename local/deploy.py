@@ -30,6 +30,7 @@ from cognito_passkey.local.defaults import (
 )
 from cognito_passkey.local.errors import LocalAwsError
 from cognito_passkey.local.server import DUMMY_CREDENTIALS, REGION
+from cognito_passkey.protocol.management import local_function_url
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation.client import CloudFormationClient
@@ -39,7 +40,6 @@ TEMPLATES: Final = {
     BACKEND_LOGINID: "Template.yaml",
 }
 ARTIFACT_BUCKET: Final = "cognito-passkey-artifacts"
-_FUNCTION_URL = re.compile(r"^https://([a-z0-9]+)\.lambda-url\.[a-z0-9-]+\.on\.aws/?$")
 _RUNTIME_CHOICES = re.compile(
     r"^  LambdaRuntime:\n(?:    .*\n)*?    AllowedValues: \[([^\]]*)\]", re.MULTILINE
 )
@@ -71,6 +71,8 @@ class DeploySpec:
     management_concurrency: int = 10
     """Reserved concurrency of the management function (selfhosted
     ``ManagementReservedConcurrency``)."""
+    identity_pool: bool = False
+    """Add the Cognito identity pool for AWS credentials (``CreateIdentityPool``)."""
     loginid_base_url: str | None = None
     loginid_private_key: str | None = field(default=None, repr=False)
     loginid_api_key_id: str | None = field(default=None, repr=False)
@@ -137,6 +139,8 @@ class Deployment:
         }
         if self.management_url:
             settings["management_url"] = self.management_url
+        if self.outputs.get("IdentityPoolId"):
+            settings["identity_pool_id"] = self.outputs["IdentityPoolId"]
         return settings
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,18 +174,6 @@ def read_private_key(path: Path) -> str:
     if "PRIVATE KEY-----" not in text:
         raise LocalAwsError(f"{path} does not hold a PEM private key")
     return text
-
-
-def local_function_url(endpoint: str, function_url: str) -> str:
-    """``https://<id>.lambda-url.<region>.on.aws/`` -> ``<endpoint>/_aws/lambda-url/<id>``.
-
-    The AWS host name does not resolve to the local server; ministack also routes function
-    URLs by path, which needs no DNS.
-    """
-    match = _FUNCTION_URL.match(function_url)
-    if match is None:
-        return function_url.rstrip("/")
-    return f"{endpoint.rstrip('/')}/_aws/lambda-url/{match.group(1)}"
 
 
 def session() -> boto3.session.Session:
@@ -258,6 +250,7 @@ def stack_parameters(
         "RequireAccessTokenProof": "true" if spec.require_access_token else "false",
         "MaxPasskeysPerUser": str(spec.max_passkeys),
         "AuditTopicArn": spec.audit_topic_arn,
+        "CreateIdentityPool": "true" if spec.identity_pool else "false",
     }
     if spec.backend == BACKEND_SELFHOSTED:
         parameters.update(

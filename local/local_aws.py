@@ -188,7 +188,13 @@ class LocalAws:
         from cognito_passkey.client.config import write_profile
 
         settings = deployment.profile_settings()
-        settings["authenticator"] = authenticator or f"soft:{self.state_dir / 'authenticator.json'}"
+        if authenticator is None:
+            from cognito_passkey.authenticator.soft_authenticator import create_store
+
+            store = self.state_dir / "authenticator.json"
+            create_store(store)  # a soft:PATH profile names an existing store
+            authenticator = f"soft:{store}"
+        settings["authenticator"] = authenticator
         return write_profile(name, settings, path=path)
 
     # --- the record of deployments --------------------------------------------------------
@@ -243,6 +249,7 @@ def _spec_record(spec: DeploySpec) -> dict[str, Any]:
         "user_verification": spec.user_verification,
         "fast_signin": spec.fast_signin,
         "challenge_ttl_seconds": spec.challenge_ttl_seconds,
+        "identity_pool": spec.identity_pool,
         "loginid_base_url": spec.loginid_base_url,
         "loginid_private_key_file": (
             str(spec.loginid_private_key_file) if spec.loginid_private_key_file else None

@@ -44,6 +44,28 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("cognito-passkey")) / "ministack"
 
 
+def environment_dir(cache_dir: Path | None = None) -> Path:
+    """Where ministack's environment for this interpreter lives (made or not)."""
+    base = cache_dir if cache_dir is not None else default_cache_dir()
+    return base / f"{MINISTACK_VERSION}-py{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def is_ready(cache_dir: Path | None = None) -> bool:
+    """Whether the environment is made, so starting the server installs nothing."""
+    if os.environ.get(ENV_PYTHON):
+        return True
+    env_dir = environment_dir(cache_dir)
+    return (env_dir / _READY_MARKER).is_file() and (env_dir / "bin" / "python").exists()
+
+
+def setup_message(cache_dir: Path | None = None) -> str:
+    """The one line said before the environment is made (it takes about a minute)."""
+    return (
+        f"Setting up the local AWS's own environment in {environment_dir(cache_dir)}: installing "
+        f"ministack {MINISTACK_VERSION} and boto3 from PyPI (first run only, about a minute)..."
+    )
+
+
 def ensure_runtime(cache_dir: Path | None = None, *, echo: bool = False) -> ServerRuntime:
     """Return ministack's interpreter, making its virtual environment on first use.
 
@@ -54,9 +76,8 @@ def ensure_runtime(cache_dir: Path | None = None, *, echo: bool = False) -> Serv
     override = os.environ.get(ENV_PYTHON)
     if override:
         return _describe(Path(override))
-    base = cache_dir if cache_dir is not None else default_cache_dir()
-    tag = f"{MINISTACK_VERSION}-py{sys.version_info.major}.{sys.version_info.minor}"
-    env_dir = base / tag
+    env_dir = environment_dir(cache_dir)
+    base, tag = env_dir.parent, env_dir.name
     python = env_dir / "bin" / "python"
     marker = env_dir / _READY_MARKER
     base.mkdir(parents=True, exist_ok=True)
@@ -65,7 +86,7 @@ def ensure_runtime(cache_dir: Path | None = None, *, echo: bool = False) -> Serv
             if env_dir.exists():
                 shutil.rmtree(env_dir)
             if echo:
-                print(f"making ministack's environment in {env_dir} (once)", file=sys.stderr)
+                print(setup_message(cache_dir), file=sys.stderr, flush=True)
             venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
             _pip_install(python, SERVER_REQUIREMENTS)
             marker.write_text(json.dumps({"requirements": SERVER_REQUIREMENTS}) + "\n")

@@ -26,6 +26,21 @@ MESSAGE_KEY: Final = "message"
 MAX_PASSKEY_NAME: Final = 64
 
 
+_FUNCTION_URL: Final = re.compile(r"^https://([a-z0-9]+)\.lambda-url\.[a-z0-9-]+\.on\.aws/?$")
+
+
+def local_function_url(endpoint: str, function_url: str) -> str:
+    """``https://<id>.lambda-url.<region>.on.aws/`` -> ``<endpoint>/_aws/lambda-url/<id>``.
+
+    How the management URL a stack reports is reached through a local AWS (ministack): the
+    AWS host name does not resolve to the local server, which routes function URLs by path.
+    """
+    match = _FUNCTION_URL.match(function_url)
+    if match is None:
+        return function_url.rstrip("/")
+    return f"{endpoint.rstrip('/')}/_aws/lambda-url/{match.group(1)}"
+
+
 def item_path(passkey_id: str) -> str:
     """The path of one passkey (its id percent-encoded, so it can never leave the route)."""
     return f"{COLLECTION_PATH}/{quote(passkey_id, safe='')}"

@@ -26,6 +26,10 @@ lane() {
 # Two workers halve both lanes on two cores; in the e2e lane each worker starts its own local
 # AWS, which costs less than the time its Lambdas spend waiting.
 lane -m "not e2e" -n 2 "$@"
+# The e2e lane's local AWS needs an environment of its own, made on its first start; say so
+# here, since pytest keeps the workers' stderr to itself.
+.venv/bin/python -c 'from cognito_passkey.local import runtime
+if not runtime.is_ready(): print(runtime.setup_message(), flush=True)' >&2
 lane -m e2e -n 2 "$@"
 if [ "$empty" -eq 2 ]; then
     echo "no test was collected" >&2

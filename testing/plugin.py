@@ -51,7 +51,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the local AWS state directory (default $COGNITO_PASSKEY_LOCAL_DIR or "
         ".local-aws); a server already running there is reused and left running",
     )
+    group.addoption(
+        "--passkey-flow",
+        choices=("custom", "native"),
+        help="how the profile's pool signs in with a passkey: custom (the custom-auth "
+        "triggers) or native (Cognito's own passkeys); default: ini passkey_flow, then the "
+        "profile's flow key, then custom",
+    )
     parser.addini("passkey_profile", "client profile for the passkey fixtures", default="")
+    parser.addini("passkey_flow", "custom or native: the profile's passkey flow", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,6 +70,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("passkey_local") and config.getoption("passkey_profile"):
         raise pytest.UsageError("use either --passkey-local or --passkey-profile, not both")
+    if config.getoption("passkey_local") and _flow(config) == "native":
+        raise pytest.UsageError(
+            "--passkey-local deploys the custom-auth stack; native passkeys need a profile "
+            "(--passkey-profile) of a native pool"
+        )
     if config.getoption("passkey_local") and not hasattr(config, "workerinput"):
         config.stash[_local_key] = LocalSession(config.getoption("passkey_local_dir"))
     config.stash[_pools_key] = []
@@ -97,6 +110,11 @@ def _profile_name(config: pytest.Config) -> str | None:
     return str(name or os.environ.get(ENV_PROFILE) or "") or None
 
 
+def _flow(config: pytest.Config) -> str | None:
+    flow = config.getoption("passkey_flow") or config.getini("passkey_flow")
+    return str(flow) if flow else None
+
+
 def _target(config: pytest.Config) -> PoolTarget:
     """The configured pool; skips when there is none, fails in one line when it is broken."""
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
@@ -120,7 +138,7 @@ def _target(config: pytest.Config) -> PoolTarget:
     from cognito_passkey.client.errors import ConfigurationError
 
     try:
-        return from_profile(name)
+        return from_profile(name, flow=_flow(config))
     except ConfigurationError as exc:
         problem = f"cognito-passkey: {exc}"
     pytest.fail(problem, pytrace=False)

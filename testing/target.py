@@ -37,6 +37,9 @@ class PoolTarget:
     """The local AWS: admin calls carry its dummy credentials instead of the caller's."""
     source: str = ""
     """Where it came from (``profile NAME`` or ``local AWS DIR``), for error messages."""
+    flow: str = "custom"
+    """How the pool signs in with a passkey: ``custom`` (the custom-auth triggers) or
+    ``native`` (Cognito's own passkeys, docs/native-passkeys.md)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -54,7 +57,19 @@ class PoolTarget:
         return self.local or _is_loopback(self.endpoint_url)
 
 
-def from_profile(name: str) -> PoolTarget:
+def check_flow(flow: str, *, source: str) -> str:
+    """``flow`` when it is one of :data:`FLOWS`; a ``ConfigurationError`` naming ``source``
+    otherwise."""
+    from cognito_passkey.client.config import FLOWS
+
+    if flow not in FLOWS:
+        from cognito_passkey.client.errors import ConfigurationError
+
+        raise ConfigurationError(f"{source}: flow must be custom or native, not {flow!r}")
+    return flow
+
+
+def from_profile(name: str, *, flow: str | None = None) -> PoolTarget:
     """The pool of client profile ``name``, resolved as the CLI resolves it (flags aside:
     ``COGNITO_PASSKEY_<SETTING>`` over the profile's keys); a profile without a pool is a
     ``ConfigurationError`` naming what is missing."""
@@ -62,6 +77,7 @@ def from_profile(name: str) -> PoolTarget:
 
     settings = resolve(profile=name)
     settings.require_pool()
+    chosen = flow or settings.flow or "custom"
     assert settings.user_pool_id and settings.client_id and settings.region
     return PoolTarget(
         user_pool_id=settings.user_pool_id,
@@ -73,6 +89,7 @@ def from_profile(name: str) -> PoolTarget:
         management_url=settings.management_url,
         client_secret=settings.client_secret,
         source=f"profile {name}",
+        flow=check_flow(chosen, source=f"profile {name}"),
     )
 
 

@@ -67,7 +67,12 @@ class PasskeyUser:
         return self.client.sign_in_password(self.username, self._password)
 
     def passkeys(self) -> list[Passkey]:
-        """The user's passkeys as the management API lists them (self-hosted backend)."""
+        """The user's passkeys: the management API's list (self-hosted backend), or the
+        pool's own (``ListWebAuthnCredentials``) on a native pool."""
+        from cognito_passkey.client.native import NativePasskeyClient
+
+        if isinstance(self.client, NativePasskeyClient):
+            return self.client.passkeys(self.tokens().access_token).list()
         from cognito_passkey.client.management import PasskeyManager
 
         return PasskeyManager(self.management_url, self.tokens().access_token).list()
@@ -110,10 +115,13 @@ class UserPool:
         return SoftAuthenticator(store)
 
     def client(self, authenticator: Authenticator | None = None) -> PasskeyClient:
-        """A PasskeyClient of the target pool (a fresh in-memory key unless given one)."""
+        """A PasskeyClient of the target pool (a fresh in-memory key unless given one); a
+        ``NativePasskeyClient`` when the target's flow is ``native``."""
         from cognito_passkey.client import PasskeyClient
+        from cognito_passkey.client.native import NativePasskeyClient
 
-        return PasskeyClient(
+        kind = NativePasskeyClient if self.target.flow == "native" else PasskeyClient
+        return kind(
             user_pool_id=self.target.user_pool_id,
             client_id=self.target.client_id,
             region=self.target.region,
@@ -163,7 +171,10 @@ class UserPool:
                 Permanent=True,
             )
             if passkey:
-                user.client.add_passkey(username, user.sign_in_password().id_token)
+                first = user.sign_in_password()
+                # A native pool registers with the access token; the triggers need the ID token.
+                access = first.access_token if self.target.flow == "native" else None
+                user.client.add_passkey(username, first.id_token, access_token=access)
         except Exception:
             with contextlib.suppress(Exception):  # the cause of the failure is what counts
                 self.delete(user)  # a half-made user goes at once, not at the session's end

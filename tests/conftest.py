@@ -51,6 +51,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _scratch = tempfile.mkdtemp(prefix="cognito-passkey-tests-")
     os.environ.setdefault("COGNITO_PASSKEY_CONFIG", str(Path(_scratch) / "config.ini"))
     os.environ.setdefault("COGNITO_PASSKEY_CACHE_DIR", str(Path(_scratch) / "cache"))
+    # Where `local up` records the running server (platformdirs' user state dir on Linux).
+    os.environ.setdefault("XDG_STATE_HOME", str(Path(_scratch) / "state"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

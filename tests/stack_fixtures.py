@@ -138,6 +138,15 @@ def selfhosted(local_aws: LocalAws) -> Deployment:
 
 
 @pytest.fixture(scope="session")
+def selfhosted_identity_pool(local_aws: LocalAws) -> Deployment:
+    """A self-hosted stack with the templates' optional Cognito identity pool
+    (``CreateIdentityPool=true``): ID tokens exchanged for AWS credentials."""
+    return local_aws.deploy(
+        DeploySpec(stack_name="passkey-selfhosted-identity-pool", identity_pool=True)
+    )
+
+
+@pytest.fixture(scope="session")
 def selfhosted_three_call(local_aws: LocalAws) -> Deployment:
     """A self-hosted stack with ``FastSignIn=false``: the original 3-call dialect only."""
     return local_aws.deploy(

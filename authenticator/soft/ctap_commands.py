@@ -87,6 +87,9 @@ class CtapAuthenticator:
         self.pin = PinUvAuth(store, config, user_verification, clock)
         self._pending: _PendingAssertions | None = None
         self._powered_at = clock()
+        # ((config, device state), encoded answer): platforms read GetInfo several times
+        # per ceremony, and it changes only with those two.
+        self._info_answer: tuple[tuple[AuthenticatorConfig, Any], bytes] | None = None
 
     def power_cycle(self) -> None:
         """Unplug and plug back in: volatile state is gone, the store stays."""
@@ -103,8 +106,11 @@ class CtapAuthenticator:
         command, payload = request[0], request[1:]
         pending, self._pending = self._pending, None
         try:
-            params = decode_params(payload)
-            response = self._dispatch(command, params, pending, event, on_keepalive)
+            with self.store.one_snapshot():  # one consistent read of the store per command
+                if command == Command.GET_INFO and not payload:
+                    return self._info_response()
+                params = decode_params(payload)
+                response = self._dispatch(command, params, pending, event, on_keepalive)
         except CtapError as e:
             return bytes([e.code])
         if response is None:
@@ -138,6 +144,13 @@ class CtapAuthenticator:
         raise fail(ERR.INVALID_COMMAND)
 
     # authenticatorGetInfo ------------------------------------------------------
+
+    def _info_response(self) -> bytes:
+        key = (self.config, self.store.device_state())
+        answer = self._info_answer
+        if answer is None or answer[0] != key:
+            answer = self._info_answer = (key, b"\x00" + cbor.encode(self.get_info()))
+        return answer[1]
 
     def get_info(self) -> dict[int, Any]:
         """What the platform reads first; ``clientPin`` follows the store (PIN set or not),

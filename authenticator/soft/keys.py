@@ -6,7 +6,8 @@ travel as PKCS#8 DER so the store can keep them without knowing their type.
 
 from __future__ import annotations
 
-from typing import Final, TypeAlias
+import functools
+from typing import Any, Final, TypeAlias
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -44,7 +45,7 @@ def private_key_to_der(key: PrivateKey) -> bytes:
 
 def private_key_from_der(data: bytes, algorithm: int) -> PrivateKey:
     """Load a PKCS#8 key and check it fits ``algorithm``; ValueError otherwise."""
-    key = serialization.load_der_private_key(data, password=None)
+    key = _load_der(bytes(data))
     if algorithm == ALG_ES256 and isinstance(key, ec.EllipticCurvePrivateKey):
         if isinstance(key.curve, ec.SECP256R1):
             return key
@@ -53,6 +54,13 @@ def private_key_from_der(data: bytes, algorithm: int) -> PrivateKey:
     ):
         return key
     raise ValueError(f"private key does not match COSE algorithm {algorithm}")
+
+
+@functools.lru_cache(maxsize=16)
+def _load_der(data: bytes) -> Any:
+    """Parsing (and OpenSSL's check of) a key costs about a signature; a key signs twice per
+    assertion (pre-flight and real), so the last few keys stay loaded (they are immutable)."""
+    return serialization.load_der_private_key(data, password=None)
 
 
 def sign(key: PrivateKey, message: bytes) -> bytes:

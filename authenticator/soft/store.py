@@ -10,8 +10,9 @@ Subclasses provide only :meth:`CredentialStore._read` and
 from __future__ import annotations
 
 import abc
+import contextlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -19,6 +20,15 @@ from .credential import StoredCredential
 from .device_state import DeviceState
 
 T = TypeVar("T")
+
+_snapshots = threading.local()  # per thread: id(store) -> the open snapshot (None: not read yet)
+
+
+def _held() -> dict[int, StoreContents | None]:
+    held: dict[int, StoreContents | None] | None = getattr(_snapshots, "held", None)
+    if held is None:
+        held = _snapshots.held = {}
+    return held
 
 
 @dataclass
@@ -68,15 +78,53 @@ class CredentialStore(abc.ABC):
         If ``change`` raises, nothing is written.
         """
 
+    # One snapshot per command ------------------------------------------------
+
+    @contextlib.contextmanager
+    def one_snapshot(self) -> Iterator[None]:
+        """Reads on this thread inside share one snapshot, taken on the first read.
+
+        One CTAP command then reads a consistent store once rather than once per
+        question (a file store: one locked read). A change inside drops the snapshot, and
+        changes always read afresh under the store's lock, so no update is lost.
+        """
+        held = _held()
+        if id(self) in held:  # nested: the outer snapshot serves
+            yield
+            return
+        held[id(self)] = None
+        try:
+            yield
+        finally:
+            del held[id(self)]
+
+    def _snapshot(self) -> StoreContents:
+        held = _held()
+        key = id(self)
+        if key not in held:
+            return self._read()
+        contents = held[key]
+        if contents is None:
+            contents = held[key] = self._read()
+        return contents
+
+    def _write(self, change: Callable[[StoreContents], T]) -> T:
+        held = _held()
+        if id(self) in held:
+            held[id(self)] = None
+        return self._update(change)
+
     # Credentials -----------------------------------------------------------
 
     def list_credentials(self, rp_id: str | None = None) -> list[StoredCredential]:
         """Credentials (all, or of one RP), oldest first."""
-        found = [c for c in self._read().credentials.values() if rp_id is None or c.rp_id == rp_id]
+        found = [
+            c for c in self._snapshot().credentials.values() if rp_id is None or c.rp_id == rp_id
+        ]
         return sorted(found, key=lambda c: c.created_at)
 
     def get_credential(self, credential_id: bytes) -> StoredCredential | None:
-        return self._read().credentials.get(bytes(credential_id))
+        return self._snapshot().credentials.get(bytes(credential_id))
 
     def add_credential(self, credential: StoredCredential) -> None:
         """Store ``credential``; a discoverable one replaces the RP's one for the same user."""
@@ -92,7 +140,7 @@ class CredentialStore(abc.ABC):
                         del contents.credentials[old.credential_id]
             contents.credentials[credential.credential_id] = credential
 
-        self._update(add)
+        self._write(add)
 
     def delete_credential(self, credential_id: bytes) -> bool:
         """Remove a credential; False when there was none with that ID."""
@@ -100,7 +148,7 @@ class CredentialStore(abc.ABC):
         def delete(contents: StoreContents) -> bool:
             return contents.credentials.pop(bytes(credential_id), None) is not None
 
-        return self._update(delete)
+        return self._write(delete)
 
     def next_sign_count(self, credential_id: bytes) -> int | None:
         """Bump and return the credential's signature counter (None if it is gone).
@@ -118,12 +166,12 @@ class CredentialStore(abc.ABC):
             contents.credentials[credential.credential_id] = replace(credential, sign_count=count)
             return count
 
-        return self._update(bump)
+        return self._write(bump)
 
     # Device state ----------------------------------------------------------
 
     def device_state(self) -> DeviceState:
-        return self._read().state
+        return self._snapshot().state
 
     def update_device_state(self, change: Callable[[DeviceState], DeviceState]) -> DeviceState:
         """Atomically replace the device state with ``change(current)``."""
@@ -132,7 +180,7 @@ class CredentialStore(abc.ABC):
             contents.state = change(contents.state)
             return contents.state
 
-        return self._update(apply)
+        return self._write(apply)
 
     def set_builtin_uv(self, enabled: bool) -> DeviceState:
         """Let built-in verification stand in for a set PIN (on), or keep UV to the PIN (off)."""
@@ -149,7 +197,7 @@ class CredentialStore(abc.ABC):
             contents.credentials.clear()
             contents.state = DeviceState()
 
-        self._update(clear)
+        self._write(clear)
 
 
 class MemoryCredentialStore(CredentialStore):

@@ -35,6 +35,7 @@ from ..errors import (
     CredentialStoreError,
     StoreCorruptedError,
     StoreLockedError,
+    StorePassphraseRequiredError,
     StorePermissionError,
     WeakPassphraseError,
 )
@@ -107,6 +108,25 @@ class FileCredentialStore(CredentialStore):
         """Whether this store encrypts its file."""
         return self._passphrase is not None
 
+    @property
+    def exists(self) -> bool:
+        """Whether the store file is there (a missing one reads as empty)."""
+        return self.path.exists()
+
+    def directory_message(self) -> str:
+        """What to say when the path names a directory."""
+        return (
+            f"{self.path}: is a directory, not a store; name a file in it "
+            f"(e.g. {self.path / 'key.json'})"
+        )
+
+    def create(self) -> None:
+        """Write an empty store file now (0600), unless one is already there."""
+        if self.exists:
+            self.check()
+            return
+        self._update(lambda _contents: None)  # under the lock: a racing creator's file is kept
+
     def check(self) -> None:
         """Read the file once: raises now what a later operation would raise."""
         self._read()
@@ -118,8 +138,12 @@ class FileCredentialStore(CredentialStore):
     def _read(self) -> StoreContents:
         if not self.path.parent.is_dir():
             return StoreContents()
-        with self._locked():
-            return self._load()
+        if os.name != "posix":  # Windows cannot replace a file another handle has open
+            with self._locked():
+                return self._load()
+        # Writers replace the file in one rename (under the lock, among themselves): a
+        # reader opening it sees one whole version, old or new, and needs no lock.
+        return self._load()
 
     def _update(self, change: Callable[[StoreContents], T]) -> T:
         ensure_private_dir(self.path.parent)
@@ -153,6 +177,9 @@ class FileCredentialStore(CredentialStore):
                     f"{self.path}: is a symbolic link; the store must be a regular file"
                 ) from None
             raise CredentialStoreError(f"{self.path}: cannot open the store: {e}") from None
+        if stat.S_ISDIR(os.fstat(fd).st_mode):  # fdopen would raise IsADirectoryError
+            os.close(fd)
+            raise CredentialStoreError(self.directory_message())
         with os.fdopen(fd, "rb") as f:
             info = os.fstat(f.fileno())
             self._check_file(info)
@@ -208,7 +235,9 @@ class FileCredentialStore(CredentialStore):
                 )
             return document["data"]
         if self._passphrase is None:
-            raise StoreLockedError(f"{self._where}: the store is encrypted; a passphrase is needed")
+            raise StorePassphraseRequiredError(
+                f"{self._where}: the store is encrypted; a passphrase is needed"
+            )
         sealed = document["encrypted"]
         try:
             params = KdfParams.from_json(document.get("kdf"))

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.cli_options import (
     debug_option,
 )
+from cognito_passkey.client.cli_output import emit_rows, list_output_option
 
-if TYPE_CHECKING:
-    pass
+DEVICE_COLUMNS = ("path", "product_name", "ctap_versions", "pin_set", "error")
 
 
 @click.command("devices", epilog=exit_codes.EPILOG)
-@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table")
+@list_output_option
 @debug_option
 def devices(output: str) -> None:
-    """List the FIDO security keys plugged in (exit 4 when there is none)."""
+    """List the FIDO security keys plugged in (exit 4 when there is none).
+
+    With no key, -o json still prints `[]` before the error line, so a script reads the
+    same shape either way (text prints nothing: the error line says why).
+    """
     import dataclasses
 
     from cognito_passkey.authenticator import list_usb_devices
+    from cognito_passkey.authenticator.errors import NoAuthenticatorError
 
-    found = list_usb_devices()
-    if output == "json":
-        click.echo(json.dumps([dataclasses.asdict(d) for d in found], indent=2))
-        return
-    for device in found:
-        name = device.product_name or "unknown key"
-        versions = ",".join(device.ctap_versions)
-        pin = {True: "PIN set", False: "no PIN", None: "PIN unknown"}[device.pin_set]
-        line = f"{device.path}\t{name}\t{versions}\t{pin}"
-        if device.error:
-            line += f"\t({device.error})"
-        click.echo(line)
+    try:
+        found = list_usb_devices()
+    except NoAuthenticatorError:
+        emit_rows([], DEVICE_COLUMNS, output)
+        raise
+    rows: list[dict[str, Any]] = [dataclasses.asdict(device) for device in found]
+    emit_rows(rows, DEVICE_COLUMNS, output)

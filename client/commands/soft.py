@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING
 
@@ -11,12 +10,11 @@ from cognito_passkey.client import exit_codes
 from cognito_passkey.client.cli_options import (
     debug_option,
 )
-from cognito_passkey.client.cli_output import progress
+from cognito_passkey.client.cli_output import emit_record, emit_rows, list_output_option, progress
 from cognito_passkey.client.cli_prompts import (
+    ask_new_secret,
     confirm_or_refuse,
-    non_interactive,
-    refuse_prompt,
-    stdin_is_terminal,
+    secret_asker,
 )
 from cognito_passkey.client.cli_support import (
     DashArgumentsCommand,
@@ -24,14 +22,24 @@ from cognito_passkey.client.cli_support import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from cognito_passkey.authenticator.soft.store import CredentialStore
+
+
+def _open(path: str) -> CredentialStore:
+    """The existing store at PATH; an encrypted one's passphrase is asked at a terminal."""
+    from cognito_passkey.authenticator import PASSPHRASE_ENV, open_store
+
+    ask = secret_asker("the store's passphrase is needed", f"set {PASSPHRASE_ENV}")
+    return open_store(path, ask_passphrase=ask)
 
 
 @click.group("soft", cls=ReportingGroup, epilog=exit_codes.EPILOG)
 def soft() -> None:
     """Manage software-authenticator stores (use them with --authenticator soft:PATH).
 
-    An encrypted store's passphrase comes from COGNITO_PASSKEY_SOFT_PASSPHRASE. For CI,
+    A store is made only by `soft create` (or add-passkey/sign-up --create-store). An
+    encrypted store's passphrase comes from COGNITO_PASSKEY_SOFT_PASSPHRASE, else it is
+    asked at the terminal. For CI,
     `soft export PATH` prints a COGNITO_PASSKEY_SOFT_STORE value for --authenticator soft:env.
     """
 
@@ -54,7 +62,8 @@ def soft() -> None:
 @debug_option
 def soft_create(path: str, encrypt: bool, builtin_uv: bool, no_counter: bool) -> None:
     """Create an empty store file at PATH (0600); passkeys are added by add-passkey/sign-up."""
-    from cognito_passkey.authenticator import PASSPHRASE_ENV, open_store
+    from cognito_passkey.authenticator import PASSPHRASE_ENV
+    from cognito_passkey.authenticator.soft_authenticator import create_store
 
     if os.path.exists(path):
         raise click.UsageError(f"{path} already exists; it was left untouched")
@@ -62,12 +71,12 @@ def soft_create(path: str, encrypt: bool, builtin_uv: bool, no_counter: bool) ->
     if encrypt:
         passphrase = os.environ.get(PASSPHRASE_ENV) or None
         if passphrase is None:
-            if non_interactive() or not stdin_is_terminal():
-                raise refuse_prompt("a passphrase is needed", f"set {PASSPHRASE_ENV}")
-            passphrase = click.prompt(
-                "Passphrase for the new store", hide_input=True, confirmation_prompt=True, err=True
+            passphrase = ask_new_secret(
+                "Passphrase for the new store",
+                need="a passphrase is needed",
+                instead=f"set {PASSPHRASE_ENV}",
             )
-    store = open_store(path, passphrase=passphrase)
+    store = create_store(path, passphrase=passphrase)
     store.set_builtin_uv(builtin_uv)
     if no_counter:
         store.set_counterless(True)
@@ -96,7 +105,7 @@ def soft_export(path: str) -> None:
     default=None,
     help="Change the setting: built-in verification stands in for a set PIN, or not.",
 )
-@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table")
+@list_output_option
 @debug_option
 def soft_info(path: str, builtin_uv: bool | None, output: str) -> None:
     """Show the store at PATH: PIN, user verification, credentials (never keys or PIN).
@@ -105,9 +114,7 @@ def soft_info(path: str, builtin_uv: bool | None, output: str) -> None:
     store enables built-in verification, which approves at once; without a PIN the
     built-in verification answers (headless runs).
     """
-    from cognito_passkey.authenticator import open_store
-
-    store = open_store(path)
+    store = _open(path)
     state = store.set_builtin_uv(builtin_uv) if builtin_uv is not None else store.device_state()
     pin_set = state.pin is not None
     info = {
@@ -120,21 +127,19 @@ def soft_info(path: str, builtin_uv: bool | None, output: str) -> None:
         "user_verification": "built-in" if state.builtin_uv or not pin_set else "PIN",
         "credentials": len(store.list_credentials()),
     }
-    if output == "json":
-        click.echo(json.dumps(info, indent=2))
-        return
-    for name, value in info.items():
-        click.echo(f"{name}\t{str(value).lower() if isinstance(value, bool) else value}")
+    emit_record(info, output)
+
+
+SOFT_LIST_COLUMNS = ("credential_id", "rp_id", "user_name", "created_at", "sign_count")
 
 
 @soft.command("list")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--rp-id", help="Only credentials for this relying party.")
-@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table")
+@list_output_option
 @debug_option
 def soft_list(path: str, rp_id: str | None, output: str) -> None:
     """List the credentials in the store at PATH (never their keys)."""
-    from cognito_passkey.authenticator import open_store
     from fido2.utils import websafe_encode
 
     rows = [
@@ -146,17 +151,9 @@ def soft_list(path: str, rp_id: str | None, output: str) -> None:
             "sign_count": cred.sign_count,
             "discoverable": cred.discoverable,
         }
-        for cred in open_store(path).list_credentials(rp_id)
+        for cred in _open(path).list_credentials(rp_id)
     ]
-    if output == "json":
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        progress("No credentials.")
-    for row in rows:
-        click.echo(
-            f"{row['credential_id']}\t{row['rp_id']}\t{row['user_name'] or ''}\t{row['created_at']}"
-        )
+    emit_rows(rows, SOFT_LIST_COLUMNS, output, none="No credentials.")
 
 
 @soft.command("delete", cls=DashArgumentsCommand)
@@ -170,15 +167,16 @@ def soft_delete(path: str, credential_id: str, yes: bool) -> None:
     CREDENTIAL_ID (from `soft list`) may start with '-': only the options listed below are
     read as options. Putting `--` before the arguments also works.
     """
-    from cognito_passkey.authenticator import open_store
     from fido2.utils import websafe_decode
 
     try:
         raw = websafe_decode(credential_id)
     except ValueError:
         raise click.BadParameter("not base64url", param_hint="CREDENTIAL_ID") from None
+    store = _open(path)
     if not yes:
         confirm_or_refuse(f"Delete credential {credential_id}?")
-    if not open_store(path).delete_credential(raw):
-        raise click.UsageError(f"no credential {credential_id} in {path}")
+    if not store.delete_credential(raw):
+        # Well-formed but not there: exit 1 like `passkeys delete` (exit_codes.FAILURE).
+        raise click.ClickException(f"no credential {credential_id} in {path}")
     progress(f"Deleted credential {credential_id}.")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, cast
 import click
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.cli_options import (
+    chosen_user,
+    no_cache_option,
     output_options,
     settings_options,
     which_of,
@@ -22,12 +24,26 @@ from cognito_passkey.client.config import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from cognito_passkey.client.cache import CacheKey, TokenCache
+
+
+def _cache(settings: Settings, no_cache: bool) -> tuple[TokenCache, CacheKey]:
+    cache, key = cache_for(settings)
+    if no_cache:
+        cache.enabled = False
+    return cache, key
+
+
+def _say_whose(username: str, default_of: str, what: str) -> None:
+    """Name the user on stderr when nobody typed it: a default must never act unseen."""
+    if default_of:
+        progress(f"{what} of {username} ({default_of})")
 
 
 @click.command("sign-in", epilog=exit_codes.EPILOG)
 @click.argument("username")
 @click.option("--force", is_flag=True, help="Use the passkey even when cached tokens are valid.")
+@no_cache_option
 @output_options(None)
 @settings_options
 @pass_library
@@ -35,6 +51,7 @@ def sign_in(
     library: Library,
     username: str,
     force: bool,
+    no_cache: bool,
     output: str | None,
     which: str | None,
     settings: Settings,
@@ -46,12 +63,14 @@ def sign_in(
     """
     from cognito_passkey.client.token_source import obtain_tokens
 
+    name, _ = chosen_user(username, settings, name="USERNAME")
+    chosen = which_of(output, which) if output else None
     client = library.client(settings)
-    cache, key = cache_for(settings)
-    got = obtain_tokens(client, cache, key, username, force_key=force, notify=progress)
+    cache, key = _cache(settings, no_cache)
+    got = obtain_tokens(client, cache, key, name, force_key=force, notify=progress)
     progress(summary(got.tokens, got.username, got.source))
-    if output:
-        emit_tokens(got.tokens, cast(Output, output), which_of(output, which), got.username)
+    if output and chosen:
+        emit_tokens(got.tokens, cast(Output, output), chosen, got.username)
 
 
 @click.command("token", epilog=exit_codes.EPILOG)
@@ -60,6 +79,7 @@ def sign_in(
     "--cached-only", is_flag=True, help="Fail instead of asking the authenticator (exit 3)."
 )
 @click.option("--verify", is_flag=True, help="Check the token(s) against the pool's JWKS first.")
+@no_cache_option
 @output_options("token")
 @settings_options
 @pass_library
@@ -68,23 +88,30 @@ def token(
     username: str | None,
     cached_only: bool,
     verify: bool,
+    no_cache: bool,
     output: str,
     which: str | None,
     settings: Settings,
 ) -> None:
-    """Print a valid token of USERNAME (default: the profile's last user).
+    """Print a valid token of USERNAME (default: the profile's `user`, named on stderr).
 
     Cached tokens are printed as they are, expired ones refreshed; only when
     both fail is the passkey used (never with --cached-only).
     """
     from cognito_passkey.client.token_source import obtain_tokens
 
+    name, default_of = chosen_user(username, settings, name="USERNAME")
+    chosen = which_of(output, which)
+    if cached_only and no_cache:
+        from cognito_passkey.client.cli_output import UsageLineError
+
+        raise UsageLineError("--cached-only needs the cache: drop --no-cache")
+    _say_whose(name, default_of, "Token")
     client = library.client(settings)
-    cache, key = cache_for(settings)
-    got = obtain_tokens(client, cache, key, username, use_key=not cached_only, notify=progress)
+    cache, key = _cache(settings, no_cache)
+    got = obtain_tokens(client, cache, key, name, use_key=not cached_only, notify=progress)
     if got.source != "cache":
         progress(summary(got.tokens, got.username, got.source))
-    chosen = which_of(output, which)
     if verify:
         if chosen in ("id", "all"):
             client.verify_token(got.tokens.id_token, token_use="id")  # noqa: S106
@@ -93,17 +120,53 @@ def token(
     emit_tokens(got.tokens, cast(Output, output), chosen, got.username)
 
 
+DEFAULT_USER_WORD = "-"
+"""``exec``'s USERNAME standing for the profile's ``user`` (what ``exec -- CMD`` becomes)."""
+
+
+class ExecCommand(click.Command):
+    """``exec [OPTIONS] [USERNAME] -- CMD``: a ``--`` right after the options means no USERNAME.
+
+    Everything after USERNAME is CMD (it may have options of its own), so USERNAME cannot
+    simply be optional: only an explicit ``--`` where USERNAME would stand says it is absent.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes = {
+            name: (0 if param.is_flag or param.count else param.nargs)
+            for param in self.get_params(ctx)
+            if isinstance(param, click.Option)
+            for name in (*param.opts, *param.secondary_opts)
+        }
+        index = 0
+        while index < len(args) and args[index] != "--":
+            word = args[index]
+            name = word.partition("=")[0]
+            if name not in takes:
+                break  # USERNAME
+            index += 1 + (takes[name] if name == word else 0)
+        if index < len(args) and args[index] == "--":
+            args = [*args[:index], DEFAULT_USER_WORD, *args[index:]]
+        return super().parse_args(ctx, args)
+
+
 @click.command(
     "exec",
+    cls=ExecCommand,
     epilog=exit_codes.EPILOG,
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @click.argument("username")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD...")
+@no_cache_option
 @settings_options
 @pass_library
 def exec_command(
-    library: Library, username: str, command: tuple[str, ...], settings: Settings
+    library: Library,
+    username: str,
+    command: tuple[str, ...],
+    no_cache: bool,
+    settings: Settings,
 ) -> None:
     """Run CMD with USERNAME's tokens in its environment; its exit code becomes ours.
 
@@ -111,13 +174,17 @@ def exec_command(
     (tokens from the cache, refreshed, or a new sign-in, as `token` gets them); nothing
     is printed. Options go before USERNAME; everything after it is CMD. Like
     `aws-vault exec`: cognito-passkey exec --profile ci alice -- pytest tests/
+    Without USERNAME (`exec -- CMD`) the profile's `user` is used, named on stderr.
     """
     from cognito_passkey.client.cli_output import run_with_tokens
     from cognito_passkey.client.token_source import obtain_tokens
 
+    typed = None if username == DEFAULT_USER_WORD else username
+    name, default_of = chosen_user(typed, settings, name="USERNAME")
+    _say_whose(name, default_of, "Tokens")
     client = library.client(settings)
-    cache, key = cache_for(settings)
-    got = obtain_tokens(client, cache, key, username, notify=progress)
+    cache, key = _cache(settings, no_cache)
+    got = obtain_tokens(client, cache, key, name, notify=progress)
     if got.source != "cache":
         progress(summary(got.tokens, got.username, got.source))
     raise click.exceptions.Exit(run_with_tokens(list(command), got.tokens))
@@ -129,11 +196,16 @@ def exec_command(
 @settings_options
 @pass_library
 def sign_out(library: Library, username: str | None, local_only: bool, settings: Settings) -> None:
-    """Sign USERNAME out everywhere, revoke its refresh token and forget its cached tokens."""
+    """Sign USERNAME out everywhere, revoke its refresh token and forget its cached tokens.
+
+    Without USERNAME the profile's `user` is signed out (named on stderr).
+    """
+    name, default_of = chosen_user(username, settings, name="USERNAME")
+    _say_whose(name, default_of, "Signing out")
     cache, key = cache_for(settings)
-    entry = cache.load(key, username) if username else cache.latest(key)
+    entry = cache.load(key, name)
     if entry is None:
-        progress(f"No cached sign-in for {username or 'this profile'}; nothing to do.")
+        progress(f"No cached sign-in for {name}; nothing to do.")
         return
     cache.delete(key, entry.username)
     if local_only:

@@ -37,7 +37,7 @@ def test_soft_spec_persists_and_encrypts(
 ) -> None:
     path = tmp_path / "keys" / "soft.json"
     monkeypatch.setenv("COGNITO_PASSKEY_SOFT_PASSPHRASE", "correct horse")
-    auth = open_authenticator(f"soft:{path}")
+    auth = open_authenticator(f"soft:{path}", create=True)  # a new store: created explicitly
     assert isinstance(auth, SoftAuthenticator)
     options, state = rp.registration_options(user_verification="required")
     rp.register(state, auth.create(options, rp_id="example.com"))
@@ -57,7 +57,7 @@ def test_soft_spec_expands_the_home_directory(
     tmp_path: Path, rp: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    auth = open_authenticator("soft:~/qa-key.json")
+    auth = open_authenticator("soft:~/qa-key.json", create=True)
     options, state = rp.registration_options(user_verification="required")
     rp.register(state, auth.create(options, rp_id="example.com"))
     assert (tmp_path / "qa-key.json").is_file()

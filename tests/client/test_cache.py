@@ -141,8 +141,9 @@ def test_valid_cache_needs_no_network_and_no_key(
     offline = offline_client(no_key, selfhosted)  # the pool is unreachable from here on
     got = obtain_tokens(offline, cache, key, password_user)
     assert got.source == "cache" and got.tokens == issued
-    got = obtain_tokens(offline, cache, key, None)
-    assert got.username == password_user and got.tokens.id_token == issued.id_token
+    assert got.username == password_user
+    with pytest.raises(ConfigurationError, match="no username"):
+        obtain_tokens(offline, cache, key, "")  # never "whoever signed in last"
     assert no_key.asked == 0
     claims = passkey_client(selfhosted).verify_token(got.tokens.id_token)
     assert claims["cognito:username"] == password_user

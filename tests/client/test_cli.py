@@ -96,7 +96,7 @@ def offline_enrolled(offline: Offline) -> Offline:
 
 
 def test_sign_in_prints_no_token_by_default(enrolled: Setup) -> None:
-    assert enrolled.run("sign-out", "--local-only").exit_code == 0
+    assert enrolled.run("sign-out", enrolled.username, "--local-only").exit_code == 0
     assert enrolled.cached() is None
     result = enrolled.run("sign-in", enrolled.username)
     assert result.exit_code == 0, result.output
@@ -129,7 +129,7 @@ def test_sign_out_revokes_and_forgets(enrolled: Setup) -> None:
     assert entry is not None and entry.tokens.refresh_token
     client = enrolled.client()
     assert client.refresh(entry.tokens.refresh_token).id_token  # valid before
-    result = enrolled.run("sign-out")
+    result = enrolled.run("sign-out", enrolled.username)
     assert result.exit_code == 0, result.output
     assert f"Signed {enrolled.username} out" in result.stderr
     with pytest.raises(e.NotAuthorizedError):
@@ -143,32 +143,43 @@ def test_sign_out_revokes_and_forgets(enrolled: Setup) -> None:
 def test_passkeys_commands(enrolled: Setup) -> None:
     url = enrolled.deployment.management_url
     assert url
+    user = enrolled.username  # whose passkeys: named, as a command given no user refuses
 
     def passkeys(*args: str, input: str | None = None) -> Result:
         # Options first, then "--": a base64url passkey ID may start with "-".
         command, *rest = args
-        return enrolled.run("passkeys", command, "--management-url", url, "--", *rest, input=input)
+        return enrolled.run(
+            "passkeys", command, "--management-url", url, "--user", user, "--", *rest, input=input
+        )
 
     def listed() -> list[dict[str, Any]]:
-        shown = enrolled.run("passkeys", "list", "-o", "json", "--management-url", url)
+        shown = enrolled.run(
+            "passkeys", "list", "-o", "json", "--management-url", url, "--user", user
+        )
         assert shown.exit_code == 0, shown.output
         items: list[dict[str, Any]] = json.loads(shown.stdout)
         return items
 
     (passkey,) = listed()
     passkey_id = passkey["id"]
-    table = enrolled.run("passkeys", "list", "--management-url", url)
-    assert table.stdout.startswith(f"{passkey_id}\t{passkey['name']}\t")
+    table = enrolled.run("passkeys", "list", "--management-url", url, "--user", user)
+    header, row = table.stdout.splitlines()
+    assert header == "id\tname\tcreated_at\tlast_used_at"
+    assert row.startswith(f"{passkey_id}\t{passkey['name']}\t")
     renamed = passkeys("rename", passkey_id, "Laptop")
     assert renamed.exit_code == 0, renamed.output
     assert [p["name"] for p in listed()] == ["Laptop"]
     refused = passkeys("delete", passkey_id, input="n\n")
     assert refused.exit_code == 1
     assert [p["id"] for p in listed()] == [passkey_id]
-    deleted = enrolled.run("passkeys", "delete", "--yes", "--management-url", url, "--", passkey_id)
+    deleted = enrolled.run(
+        "passkeys", "delete", "--yes", "--management-url", url, "--user", user, "--", passkey_id
+    )
     assert deleted.exit_code == 0, deleted.output
     assert listed() == []
-    missing = enrolled.run("passkeys", "delete", "--yes", "--management-url", url, "--", passkey_id)
+    missing = enrolled.run(
+        "passkeys", "delete", "--yes", "--management-url", url, "--user", user, "--", passkey_id
+    )
     assert missing.exit_code == exit_codes.FAILURE and "no such passkey" in missing.stderr
     gone = enrolled.run("sign-in", enrolled.username, "--force")
     assert gone.exit_code in (exit_codes.AUTH_FAILED, exit_codes.NO_AUTHENTICATOR), gone.output
@@ -248,16 +259,16 @@ def test_output_formats(offline: Offline, jwks_server: JwksServer) -> None:
     bare = offline.run("token", name)
     assert bare.exit_code == 0
     assert bare.stdout.strip() == document["id_token"]  # from the cache
-    access = offline.run("token", "--type", "access")
+    access = offline.run("token", name, "--type", "access")
     assert access.stdout.strip() == document["access_token"]
 
-    env = offline.run("token", "-o", "env", "--type", "all")
+    env = offline.run("token", name, "-o", "env", "--type", "all")
     lines = env.stdout.strip().splitlines()
     assert f"export COGNITO_ID_TOKEN={document['id_token']}" in lines
     assert f"export COGNITO_ACCESS_TOKEN={document['access_token']}" in lines
     assert any(line.startswith("export COGNITO_REFRESH_TOKEN=") for line in lines)
 
-    one = offline.run("token", "-o", "json", "--type", "id", "--verify")
+    one = offline.run("token", name, "-o", "json", "--type", "id", "--verify")
     assert json.loads(one.stdout) == {"id_token": document["id_token"]}
 
 
@@ -309,7 +320,7 @@ def test_config_set_and_show_mask_the_secret(offline: Offline) -> None:
             ["sign-in", "{user}", "--profile", "empty"],
             None,
             exit_codes.CONFIG,
-            "missing user_pool_id",
+            "no such profile 'empty'",  # named but not in the file (was: missing user_pool_id)
         ),
         (
             ["sign-in", "{user}", "--client-id", "nope"],
@@ -405,10 +416,10 @@ def test_missing_lazy_group_is_a_clear_error() -> None:
 
 def test_sign_up_without_a_code_is_a_clear_error(offline: Offline) -> None:
     offline.run("soft", "create", str(offline.store))
-    offline.cognito.signed_up(confirmed=False)
-    result = offline.run("sign-up", unique_username("nia-"), input="")
-    assert result.exit_code == exit_codes.AUTH_FAILED, result.output
-    assert "no confirmation code was given" in result.stderr
+    result = offline.run("sign-up", unique_username("nia-"), input="")  # no SignUp is sent
+    # Nothing to read the code from: refused before SignUp (issue: sign-up checks first).
+    assert result.exit_code == exit_codes.USAGE, result.output
+    assert "--confirm admin" in result.stderr
     assert "Traceback" not in result.output
 
 

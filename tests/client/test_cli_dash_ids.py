@@ -50,6 +50,9 @@ class RecordingManager:
     def delete(self, passkey_id: str) -> None:
         self.deleted.append(passkey_id)
 
+    def find(self, passkey_id: str) -> Any:
+        return type("Found", (), {"id": passkey_id, "name": "Laptop"})()
+
 
 @pytest.fixture
 def manager(monkeypatch: pytest.MonkeyPatch) -> RecordingManager:
@@ -92,7 +95,7 @@ def test_passkeys_delete_takes_an_id_starting_with_a_dash(
 ) -> None:
     asked = run("passkeys", "delete", passkey_id, input="y\n")
     assert asked.exit_code == 0, asked.output
-    assert f"Delete passkey {passkey_id}?" in asked.stderr
+    assert f"Delete passkey 'Laptop' ({passkey_id})?" in asked.stderr
     declined = run("passkeys", "delete", passkey_id, input="n\n")
     assert declined.exit_code == 1
     assert run("passkeys", "delete", passkey_id, "--yes").exit_code == 0
@@ -142,7 +145,7 @@ def test_soft_delete_asks_about_the_dash_id_it_was_given(tmp_path: Path) -> None
     assert f"Delete credential {IDS[2]}?" in declined.stderr
     assert listed(path) == [IDS[2]]
     missing = run("soft", "delete", str(path), IDS[0], "--yes")
-    assert missing.exit_code == exit_codes.USAGE
+    assert missing.exit_code == exit_codes.FAILURE
     assert f"no credential {IDS[0]}" in missing.output
     assert listed(path) == [IDS[2]]
 

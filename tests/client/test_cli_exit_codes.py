@@ -19,6 +19,8 @@ FAMILIES: tuple[tuple[type[BaseException], int], ...] = (
     (errors.ThrottledError, exit_codes.NETWORK),
     (errors.AuthenticationError, exit_codes.AUTH_FAILED),
     (errors.TokenError, exit_codes.AUTH_FAILED),
+    (auth_errors.InterruptedByUserError, exit_codes.INTERRUPTED),
+    (auth_errors.StorePassphraseRequiredError, exit_codes.USAGE),
     (auth_errors.NoAuthenticatorError, exit_codes.NO_AUTHENTICATOR),
     (auth_errors.NoCredentialsError, exit_codes.NO_AUTHENTICATOR),
     (auth_errors.CredentialStoreError, exit_codes.CONFIG),

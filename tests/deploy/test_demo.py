@@ -207,13 +207,14 @@ def test_the_dialect_is_read_from_the_calls_made() -> None:
     assert dialect_of([]).startswith("unknown")
 
 
-def test_next_commands_name_the_state_dir_only_when_it_is_not_the_default(
+def test_next_commands_name_the_state_dir_absolutely(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COGNITO_PASSKEY_LOCAL_DIR", raising=False)
     here = next_commands("alice", "local", tmp_path / ".local-aws")
-    assert here["stop"].endswith("local down")
+    # The stop hint names the state directory always, so it works from any directory.
+    assert here["stop"].endswith(f"local down --state-dir {tmp_path / '.local-aws'}")
     assert here["try"][0].endswith("sign-in alice --profile local")
     elsewhere = next_commands("o'neil", "local", tmp_path / "other state")
     assert elsewhere["stop"].endswith(f"local down --state-dir '{tmp_path / 'other state'}'")

@@ -27,6 +27,8 @@ HANDLERS = {
     "VerifyAuthFunction": "cognito_passkey.lambdas.handlers.verify_auth_challenge.handler",
 }
 MANAGE_HANDLER = "cognito_passkey.lambdas.handlers.manage_passkeys.handler"
+IDENTITY_ROLE = "IdentityPoolAuthenticatedRole"
+"""The optional identity pool's role for signed-in users (tests/deploy/test_identity_pool.py)."""
 
 
 def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -212,7 +214,9 @@ def test_roles_are_least_privilege(name: str) -> None:
             assert all(r["Fn::GetAtt"][1] == "Arn" for r in resource)
         else:
             pytest.fail(f"unexpected permission {actions}")
-    for role in resources_of(template, "AWS::IAM::Role").values():
+    for logical_id, role in resources_of(template, "AWS::IAM::Role").items():
+        if logical_id == IDENTITY_ROLE:
+            continue  # the users' role, not a function's (test_identity_pool_*)
         assert "ManagedPolicyArns" not in role["Properties"]
         (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
+from cognito_passkey.authenticator.soft_authenticator import create_store
 from cognito_passkey.client import PasskeyClient, exchange
 from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.errors import NotAuthorizedError
@@ -503,7 +504,8 @@ def test_cli_add_passkey_with_another_users_cached_token(
     bob = enrolled_user(idp, deployment, "fx-cli-bob-", SoftAuthenticator())
     before = {alice: held.passkeys(alice), bob: held.passkeys(bob)}
     bobs_tokens = api_client(deployment, None).sign_in_password(bob, PASSWORD)
-    profile = cli_profile(tmp_path, deployment, tmp_path / "key.json", "failures")
+    store = create_store(tmp_path / "key.json").path  # an empty key of Alice's
+    profile = cli_profile(tmp_path, deployment, store, "failures")
     key = CacheKey(profile, deployment.user_pool_id, deployment.client_id, deployment.endpoint)
     poisoned = TokenCache(tmp_path / "cache").save(key, alice, bobs_tokens)
     poisoned_bytes = poisoned.read_bytes()

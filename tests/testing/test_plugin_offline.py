@@ -32,7 +32,7 @@ def test_a_profile_without_a_pool_fails_in_one_line(
     inner.makepyfile("def test_user(passkey_user):\n    pass\n")
     result = inner.runpytest("--passkey-profile", "nowhere", "-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*cognito-passkey: missing user_pool_id, client_id*nowhere*"])
+    result.stdout.fnmatch_lines(["*cognito-passkey: no such profile 'nowhere'*"])
     assert "Traceback" not in result.stdout.str()
 
 
@@ -43,16 +43,16 @@ def test_the_ini_option_and_the_environment_name_the_profile(
     inner.makepyfile("def test_user(passkey_user):\n    pass\n")
     inner.makeini("[pytest]\npasskey_profile = from-ini\n")
     from_ini = inner.runpytest("-p", "no:cacheprovider")
-    from_ini.stdout.fnmatch_lines(["*missing user_pool_id*'from-ini'*"])
+    from_ini.stdout.fnmatch_lines(["*no such profile 'from-ini'*"])
     monkeypatch.setenv("COGNITO_PASSKEY_PROFILE", "from-env")
     over_env = inner.runpytest("-p", "no:cacheprovider")
-    over_env.stdout.fnmatch_lines(["*missing user_pool_id*'from-ini'*"])
+    over_env.stdout.fnmatch_lines(["*no such profile 'from-ini'*"])
     flag = inner.runpytest("--passkey-profile", "from-flag", "-p", "no:cacheprovider")
-    flag.stdout.fnmatch_lines(["*missing user_pool_id*'from-flag'*"])
+    flag.stdout.fnmatch_lines(["*no such profile 'from-flag'*"])
     for ini in inner.path.glob("tox.ini"):
         ini.unlink()
     from_env = inner.runpytest("-p", "no:cacheprovider")
-    from_env.stdout.fnmatch_lines(["*missing user_pool_id*'from-env'*"])
+    from_env.stdout.fnmatch_lines(["*no such profile 'from-env'*"])
 
 
 def test_local_and_profile_exclude_each_other(inner: pytest.Pytester) -> None:

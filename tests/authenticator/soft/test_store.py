@@ -396,7 +396,7 @@ def test_a_short_passphrase_is_refused_for_a_new_store(tmp_path: Path, passphras
         fast_encrypted(path, passphrase).add_credential(credential())
     assert not path.exists()
     with pytest.raises(WeakPassphraseError):
-        open_store(path, passphrase=passphrase)  # refused when opened, before any operation
+        open_store(path, passphrase=passphrase, create=True)  # refused before any operation
     assert not path.exists()
     fast_encrypted(path, "12345678").add_credential(credential())  # eight characters do
 
