@@ -12,15 +12,6 @@ import click
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.cli_options import debug_option, group_settings_options
 from cognito_passkey.client.cli_support import ReportingGroup
-from cognito_passkey.client.commands import (
-    aws,
-    configuration,
-    devices,
-    passkeys,
-    registration,
-    soft,
-    tokens,
-)
 
 HELP_EPILOG = (
     "Settings come from flags (given after the command, or before it: "
@@ -41,14 +32,64 @@ def _set_non_interactive(ctx: click.Context, _param: click.Parameter, value: boo
     return value
 
 
+_C = "cognito_passkey.client.commands."
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sign-in": (
+        _C + "tokens:sign_in",
+        "Sign USERNAME in with a passkey; tokens are cached (printed only with --output).",
+    ),
+    "token": (
+        _C + "tokens:token",
+        "Print a valid token of USERNAME (default: the profile's `user`, named on stderr).",
+    ),
+    "exec": (
+        _C + "tokens:exec_command",
+        "Run CMD with USERNAME's tokens in its environment; its exit code becomes ours.",
+    ),
+    "sign-out": (
+        _C + "tokens:sign_out",
+        "Sign USERNAME out everywhere, revoke its refresh token and forget its cached tokens.",
+    ),
+    "add-passkey": (
+        _C + "registration:add_passkey",
+        "Register a new passkey for USERNAME (signed in: cached tokens, or --with-password).",
+    ),
+    "sign-up": (
+        _C + "registration:sign_up",
+        "Create USERNAME with a passkey as its only credential.",
+    ),
+    "aws-credentials": (
+        _C + "aws:aws_credentials",
+        "Print AWS credentials of USERNAME (default: the profile's user) as the AWS CLI's "
+        "credential_process JSON.",
+    ),
+    "config": (_C + "configuration:config_group", "Show or change profiles in the config file."),
+    "passkeys": (
+        _C + "passkeys:passkeys",
+        "List, rename or delete your passkeys (the management API of a custom-auth pool, or "
+        "Cognito itself on a native pool: flow = native).",
+    ),
+    "devices": (
+        _C + "devices:devices",
+        "List the FIDO security keys plugged in (exit 4 when there is none).",
+    ),
+    "soft": (
+        _C + "soft:soft",
+        "Manage software-authenticator stores (use them with --authenticator soft:PATH).",
+    ),
+    "local": (
+        "cognito_passkey.local.cli:local",
+        "Run a local AWS (ministack) with the passkey stack deployed, on 127.0.0.1.",
+    ),
+}
+"""Every command, loaded only when it runs (click's lazy-group pattern): ``--help`` lists them
+from these lines, each the first line of the command's own docstring (a test keeps them so),
+and a run imports one command module, not all of them."""
+
+
 @click.group(
     cls=ReportingGroup,
-    lazy={
-        "local": (
-            "cognito_passkey.local.cli:local",
-            "Run the whole stack on a local AWS (ministack).",
-        )
-    },
+    lazy=COMMANDS,
     epilog=HELP_EPILOG,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -66,22 +107,6 @@ def _set_non_interactive(ctx: click.Context, _param: click.Parameter, value: boo
 @debug_option
 def cli() -> None:
     """Passkey (FIDO2/WebAuthn) sign-in to Amazon Cognito from the terminal."""
-
-
-for command in (
-    tokens.sign_in,
-    tokens.token,
-    tokens.exec_command,
-    registration.add_passkey,
-    registration.sign_up,
-    tokens.sign_out,
-    configuration.config_group,
-    passkeys.passkeys,
-    devices.devices,
-    soft.soft,
-    aws.aws_credentials,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

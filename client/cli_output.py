@@ -10,7 +10,6 @@ token). An empty list is ``[]`` in JSON; in text it prints nothing on stdout and
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
@@ -139,6 +138,8 @@ def emit_tokens(tokens: Tokens, output: Output, which: Which, username: str | No
         selected.setdefault("expires_at", tokens.expires_at)
         for key, value in selected.items():
             if key in ENV_NAMES and value is not None:
+                import shlex
+
                 click.echo(f"export {ENV_NAMES[key]}={shlex.quote(str(value))}")
         return
     document = dict(selected)

@@ -7,7 +7,6 @@ or fido2 at module level.
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -64,6 +63,13 @@ class Library:
 
     client: Callable[[Settings], PasskeyClient] = build_client
 
+    def factory(self, settings: Settings) -> Callable[[], PasskeyClient]:
+        """The client for ``settings``, made on first call only: a cache hit never builds
+        one (nor imports the exchange, boto3 or the authenticator)."""
+        import functools
+
+        return functools.cache(lambda: self.client(settings))
+
 
 pass_library = click.make_pass_decorator(Library, ensure=True)
 
@@ -104,6 +110,8 @@ def error_line(exc: BaseException) -> str:
 def report(exc: BaseException, *, debug: bool) -> int:
     """Print ``exc`` on stderr (a trace only with ``debug``) and return its exit code."""
     if debug:
+        import traceback
+
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     code = exit_codes.for_exception(exc)
     line = error_line(exc)

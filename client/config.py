@@ -12,7 +12,6 @@ may write to is refused, for reading and writing alike.
 
 from __future__ import annotations
 
-import configparser
 import io
 import os
 import re
@@ -20,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
-from urllib.parse import urlsplit
 
 from cognito_passkey.authenticator._files import (
     UnsafePathError,
@@ -33,6 +31,8 @@ from cognito_passkey.client.errors import ConfigurationError
 from cognito_passkey.protocol import pools
 
 if TYPE_CHECKING:
+    import configparser
+
     from filelock import FileLock
 
 APP_NAME: Final = "cognito-passkey"
@@ -276,6 +276,8 @@ def _check_value(key: str, value: str) -> None:
     elif key == "region" and not pools.REGION.match(value):
         raise ConfigurationError(f"region {value!r} is malformed (expected like eu-west-1)")
     elif key in ("endpoint_url", "management_url", "origin"):
+        from urllib.parse import urlsplit
+
         parts = urlsplit(value)
         if key != "origin" and (parts.scheme not in ("http", "https") or not parts.netloc):
             raise ConfigurationError(f"{key} {value!r} must be an http(s) URL")
@@ -305,6 +307,8 @@ def _check_profile_name(name: str) -> None:
 
 
 def _new_parser() -> configparser.RawConfigParser:
+    import configparser  # only a run that reads or writes the file pays for it
+
     return configparser.RawConfigParser(default_section=_NO_DEFAULT_SECTION, strict=True)
 
 
@@ -320,6 +324,8 @@ def _check_dir(directory: Path) -> bool:
 
 
 def _read(target: Path) -> configparser.RawConfigParser:
+    import configparser
+
     parser = _new_parser()
     if not _check_dir(target.parent):
         return parser
@@ -348,6 +354,8 @@ def _read(target: Path) -> configparser.RawConfigParser:
 
 
 def _line_of(exc: configparser.Error, message: str) -> str:
+    import configparser
+
     """Where the first problem is (the line number only, never the line's text)."""
     if "[line" in message:
         return ""

@@ -27,7 +27,7 @@ from cognito_passkey.client.errors import (
 )
 from cognito_passkey.client.lazy_authenticator import LazyAuthenticator
 from cognito_passkey.client.passwords import generate_password
-from cognito_passkey.client.tokens import Tokens, unverified_claims
+from cognito_passkey.client.tokens import Tokens, internal_username, unverified_claims
 from cognito_passkey.protocol import pools
 
 if TYPE_CHECKING:
@@ -344,11 +344,7 @@ class PasskeyClient:
     @staticmethod
     def username_of(tokens: Tokens) -> str:
         """The internal username (``cognito:username``) in the tokens, unverified."""
-        claims = unverified_claims(tokens.id_token)
-        name = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
-        if not isinstance(name, str):
-            raise AuthenticationError("the ID token names no user")
-        return name
+        return internal_username(tokens)
 
     # -- the authenticator ---------------------------------------------------------
 

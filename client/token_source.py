@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.client.errors import (
@@ -17,8 +17,14 @@ from cognito_passkey.client.errors import (
     ConfigurationError,
     PasskeyClientError,
 )
-from cognito_passkey.client.passkey_client import PasskeyClient
-from cognito_passkey.client.tokens import Tokens
+from cognito_passkey.client.tokens import Tokens, internal_username
+
+if TYPE_CHECKING:
+    from cognito_passkey.client.passkey_client import PasskeyClient
+
+ClientSource: TypeAlias = "PasskeyClient | Callable[[], PasskeyClient]"
+"""A client, or how to make one: a cache hit never needs one, so the CLI passes a factory
+and the run never imports the exchange, boto3 or the authenticator."""
 
 CLOCK_SKEW_SECONDS: Final = 60.0
 
@@ -35,7 +41,7 @@ class Obtained:
 
 
 def obtain_tokens(
-    client: PasskeyClient,
+    client: ClientSource,
     cache: TokenCache,
     key: CacheKey,
     username: str,
@@ -45,7 +51,10 @@ def obtain_tokens(
     margin: float = CLOCK_SKEW_SECONDS,
     notify: Callable[[str], None] = lambda _message: None,
 ) -> Obtained:
-    """Valid tokens for ``username``: never anyone else's (an empty name is refused)."""
+    """Valid tokens for ``username``: never anyone else's (an empty name is refused).
+
+    ``client`` may be a factory, called only when the cache cannot answer alone.
+    """
     if not username or not username.strip():
         raise ConfigurationError("no username given")
     name = username
@@ -55,7 +64,7 @@ def obtain_tokens(
             return Obtained(name, entry.tokens, "cache")
         if entry.tokens.refresh_token:
             try:
-                refreshed = client.refresh(
+                refreshed = _made(client).refresh(
                     entry.tokens.refresh_token, username=_internal_name(entry.tokens, name)
                 )
             except PasskeyClientError as exc:
@@ -67,13 +76,20 @@ def obtain_tokens(
         raise AuthenticationError(
             f"no valid cached token for {name!r} in profile {key.profile!r}: sign in first"
         )
-    tokens = client.sign_in_passkey(name)
+    tokens = _made(client).sign_in_passkey(name)
     cache.save(key, name, tokens)
     return Obtained(name, tokens, "passkey")
 
 
+def _made(client: ClientSource) -> PasskeyClient:
+    from cognito_passkey.client.passkey_client import PasskeyClient
+
+    return client if isinstance(client, PasskeyClient) else client()
+
+
 def _internal_name(tokens: Tokens, fallback: str) -> str:
+    """``cognito:username`` of the ID token (what a refresh names), else ``fallback``."""
     try:
-        return PasskeyClient.username_of(tokens)
+        return internal_username(tokens)
     except PasskeyClientError:
         return fallback

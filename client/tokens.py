@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cognito_passkey.client.errors import ProtocolError, TokenError
+from cognito_passkey.client.errors import AuthenticationError, ProtocolError, TokenError
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,19 @@ def unverified_claims(token: str) -> dict[str, Any]:
     Only for routing decisions (which username a refresh needs, when a cached
     token expires); anything trusted goes through ``verify_token``.
     """
-    from cognito_passkey.protocol import tokens  # pyjwt, on first use
+    from cognito_passkey.protocol.claims import unverified_claims as read
 
     try:
-        return tokens.unverified_claims(token)
-    except tokens.TokenRejected as exc:
-        raise TokenError(exc.detail) from exc
+        return read(token)
+    except ValueError as exc:
+        raise TokenError(str(exc)) from exc
+
+
+def internal_username(tokens: Tokens) -> str:
+    """The internal username (``cognito:username``) in the tokens, read unverified: what a
+    refresh must name on a pool whose app client has a secret."""
+    claims = unverified_claims(tokens.id_token)
+    name = claims.get("cognito:username") or claims.get("username") or claims.get("sub")
+    if not isinstance(name, str):
+        raise AuthenticationError("the ID token names no user")
+    return name

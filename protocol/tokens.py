@@ -14,6 +14,7 @@ from typing import Any, Final, Literal
 
 import jwt
 from cognito_passkey.protocol import pools
+from cognito_passkey.protocol.claims import MAX_TOKEN_CHARS
 
 TokenUse = Literal["id", "access"]
 
@@ -26,7 +27,6 @@ USE: Final = "token_use"
 USER: Final = "token_user"
 JWKS_UNAVAILABLE: Final = "jwks_unavailable"
 
-MAX_TOKEN_CHARS: Final = 8192
 JWKS_LIFESPAN_SECONDS: Final = 3600.0
 REFETCH_COOLDOWN_SECONDS: Final = 60.0
 """An unknown key id refetches the JWKS at most this often (key rotation, not a flood)."""
@@ -150,15 +150,3 @@ class CognitoTokenVerifier:
         except jwt.PyJWTError as exc:
             raise TokenRejected(MALFORMED, f"the token is invalid: {exc}") from exc
         return claims
-
-
-def unverified_claims(token: str) -> dict[str, Any]:
-    """The payload of a JWT without checking its signature: only for routing decisions
-    (which user a refresh is for, when a cached token expires), never for trust."""
-    try:
-        claims: Any = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise TokenRejected(MALFORMED, f"not a JWT: {exc}") from exc
-    if not isinstance(claims, dict):
-        raise TokenRejected(MALFORMED, "the JWT payload is not a JSON object")
-    return claims

@@ -79,7 +79,9 @@ def aws_credentials(
 
     def id_token() -> str:
         token_cache, token_key = cache_for(settings)
-        got = obtain_tokens(library.client(settings), token_cache, token_key, name, notify=progress)
+        got = obtain_tokens(
+            library.factory(settings), token_cache, token_key, name, notify=progress
+        )
         if got.source != "cache":
             progress(summary(got.tokens, got.username, got.source))
         return got.tokens.id_token

@@ -65,9 +65,10 @@ def sign_in(
 
     name, _ = chosen_user(username, settings, name="USERNAME")
     chosen = which_of(output, which) if output else None
-    client = library.client(settings)
     cache, key = _cache(settings, no_cache)
-    got = obtain_tokens(client, cache, key, name, force_key=force, notify=progress)
+    got = obtain_tokens(
+        library.factory(settings), cache, key, name, force_key=force, notify=progress
+    )
     progress(summary(got.tokens, got.username, got.source))
     if output and chosen:
         emit_tokens(got.tokens, cast(Output, output), chosen, got.username)
@@ -107,16 +108,16 @@ def token(
 
         raise UsageLineError("--cached-only needs the cache: drop --no-cache")
     _say_whose(name, default_of, "Token")
-    client = library.client(settings)
+    client = library.factory(settings)
     cache, key = _cache(settings, no_cache)
     got = obtain_tokens(client, cache, key, name, use_key=not cached_only, notify=progress)
     if got.source != "cache":
         progress(summary(got.tokens, got.username, got.source))
     if verify:
         if chosen in ("id", "all"):
-            client.verify_token(got.tokens.id_token, token_use="id")  # noqa: S106
+            client().verify_token(got.tokens.id_token, token_use="id")  # noqa: S106
         if chosen in ("access", "all"):
-            client.verify_token(got.tokens.access_token, token_use="access")  # noqa: S106
+            client().verify_token(got.tokens.access_token, token_use="access")  # noqa: S106
     emit_tokens(got.tokens, cast(Output, output), chosen, got.username)
 
 
@@ -182,9 +183,8 @@ def exec_command(
     typed = None if username == DEFAULT_USER_WORD else username
     name, default_of = chosen_user(typed, settings, name="USERNAME")
     _say_whose(name, default_of, "Tokens")
-    client = library.client(settings)
     cache, key = _cache(settings, no_cache)
-    got = obtain_tokens(client, cache, key, name, notify=progress)
+    got = obtain_tokens(library.factory(settings), cache, key, name, notify=progress)
     if got.source != "cache":
         progress(summary(got.tokens, got.username, got.source))
     raise click.exceptions.Exit(run_with_tokens(list(command), got.tokens))
