@@ -10,6 +10,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -222,12 +223,54 @@ def test_an_unknown_identity_pool_is_a_configuration_error(world: World) -> None
     assert result.stderr.count("\n") == 1 and f"identity pool {unknown} not found" in result.stderr
 
 
-def test_the_aws_cli_itself_uses_the_profile(world: World) -> None:
-    """The AWS CLI (v1, botocore's provider) when it is installed: ``aws sts
-    get-caller-identity --profile pk``."""
+AWS_CLI_VERSION = "1.46.3"
+"""The AWS CLI v1 from PyPI (botocore's credential_process provider, as in v2), pinned."""
+
+
+@pytest.fixture(scope="session")
+def aws_cli() -> str:
+    """``aws``: $COGNITO_PASSKEY_TEST_AWS_CLI, the one on PATH, else one installed once from
+    PyPI into an environment of its own beside the local AWS's (it pins its own botocore)."""
     found = os.environ.get("COGNITO_PASSKEY_TEST_AWS_CLI") or shutil.which("aws")
-    if not found:
-        pytest.skip("the AWS CLI is not installed (set COGNITO_PASSKEY_TEST_AWS_CLI)")
+    if found:
+        return found
+    import venv
+
+    from cognito_passkey.local.runtime import default_cache_dir
+    from filelock import FileLock
+
+    home = (
+        default_cache_dir().parent
+        / f"awscli-{AWS_CLI_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}"
+    )
+    program = home / "bin" / "aws"
+    home.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(home) + ".lock", timeout=600):
+        if not (home / ".ready").is_file():
+            shutil.rmtree(home, ignore_errors=True)
+            venv.EnvBuilder(with_pip=True).create(home)
+            subprocess.run(
+                [
+                    str(home / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    f"awscli=={AWS_CLI_VERSION}",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+            (home / ".ready").write_text(AWS_CLI_VERSION + "\n")
+    return str(program)
+
+
+def test_the_aws_cli_itself_uses_the_profile(aws_cli: str, world: World) -> None:
+    """The AWS CLI itself: ``aws sts get-caller-identity --profile pk`` gets the identity
+    pool's role through ``credential_process = cognito-passkey aws-credentials ...``."""
+    found = aws_cli
     result = subprocess.run(
         [found, "sts", "get-caller-identity", "--profile", "pk"],
         env={**world.env, "AWS_ENDPOINT_URL": world.deployment.endpoint},
