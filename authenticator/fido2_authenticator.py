@@ -452,6 +452,10 @@ class ClientAuthenticator:
         # those of the latest operation are kept.
         self._device_clients: dict[int, DeviceClient] = {}
         self._device_clients_lock = threading.Lock()
+        # One operation at a time, as a key does: a key holds one pinUvAuthToken and the
+        # interaction one operation's state, so a second thread's ceremony waits its turn
+        # instead of invalidating the first one's token.
+        self._operation_lock = threading.Lock()
 
     @property
     def interaction(self) -> TerminalInteraction:
@@ -520,31 +524,32 @@ class ClientAuthenticator:
         collector = DefaultClientDataCollector(
             effective_origin, verify=rp_id_verifier(allow_app_origin=self._allow_app_origin)
         )
-        devices: Sequence[CtapDevice] = ()
-        if self._platform_client is not None:
-            factory = self._platform_client
-            targets = [_Target("platform", None, lambda _ui: factory(collector), ())]
-        else:
-            devices = list(self._device_source())
-            if not devices:
-                from .devices import no_key_message
+        with self._operation_lock:
+            devices: Sequence[CtapDevice] = ()
+            if self._platform_client is not None:
+                factory = self._platform_client
+                targets = [_Target("platform", None, lambda _ui: factory(collector), ())]
+            else:
+                devices = list(self._device_source())
+                if not devices:
+                    from .devices import no_key_message
 
-                raise NoAuthenticatorError(no_key_message())
-            targets = [
-                self._device_target(d, i, collector, self._kept_client(d, devices))
-                for i, d in enumerate(devices)
-            ]
-        context = Context(operation=operation, rp_id=parsed.rp_id)
-        inline = self._runs_inline and self._platform_client is None
-        try:
-            return _Operation(
-                targets, self._interaction, run, parsed.timeout_ms, context, inline=inline
-            ).execute()
-        finally:
-            if self._close_devices:
-                for device in devices:
-                    with contextlib.suppress(Exception):  # closing is best effort
-                        device.close()
+                    raise NoAuthenticatorError(no_key_message())
+                targets = [
+                    self._device_target(d, i, collector, self._kept_client(d, devices))
+                    for i, d in enumerate(devices)
+                ]
+            context = Context(operation=operation, rp_id=parsed.rp_id)
+            inline = self._runs_inline and self._platform_client is None
+            try:
+                return _Operation(
+                    targets, self._interaction, run, parsed.timeout_ms, context, inline=inline
+                ).execute()
+            finally:
+                if self._close_devices:
+                    for device in devices:
+                        with contextlib.suppress(Exception):  # closing is best effort
+                            device.close()
 
     _runs_inline = False
     """Whether a single device answers in process (no thread per operation needed)."""

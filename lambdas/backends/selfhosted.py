@@ -16,8 +16,9 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from cognito_passkey.lambdas import decoys, errors
 from cognito_passkey.lambdas.answers import Assertion, Attestation, b64url_decode
@@ -30,6 +31,7 @@ from cognito_passkey.lambdas.backends.base import (
 )
 from cognito_passkey.lambdas.backends.store import (
     MAX_CREDENTIAL_ID_BYTES,
+    Acceptance,
     ChallengeRecord,
     PasskeyStore,
     StoredCredential,
@@ -115,7 +117,14 @@ class SelfHostedBackend:
     # Challenges ---------------------------------------------------------------------
 
     def _issue(
-        self, username: str, challenge: bytes, kind: str, decoy: bool, *, seal: bool = False
+        self,
+        username: str,
+        challenge: bytes,
+        kind: str,
+        decoy: bool,
+        *,
+        seal: bool = False,
+        snapshot: sealed.Snapshot | None = None,
     ) -> str:
         challenge_id = secrets.token_urlsafe(18)
         record = ChallengeRecord(
@@ -127,11 +136,13 @@ class SelfHostedBackend:
         )
         if seal:  # nothing written until an answer comes
             key = self._store(self.store.deployment_key)
-            return sealed.seal(key, username, challenge_id, record)
+            return sealed.seal(key, username, challenge_id, record, snapshot)
+        if snapshot is not None:
+            record = replace(record, snapshot=sealed.encode_snapshot(snapshot))
         self._store(self.store.put_challenge, username, challenge_id, record)
         return json.dumps({"v": 1, "challenge_id": challenge_id}, separators=(",", ":"))
 
-    def _take(self, username: str, state: str, kind: str) -> ChallengeRecord:
+    def _take(self, username: str, state: str, kind: str) -> _Taken:
         try:
             parsed = json.loads(state)
             if isinstance(parsed, dict) and parsed.get("v") == sealed.VERSION:
@@ -148,19 +159,19 @@ class SelfHostedBackend:
             raise Rejected(errors.CHALLENGE_EXPIRED, "the challenge has expired")
         if record.kind != kind:
             raise Rejected(errors.BAD_PRIVATE_STATE, "the challenge is for another ceremony")
-        return record
+        snapshot = sealed.decode_snapshot(record.snapshot) if record.snapshot else None
+        return _Taken(record, challenge_id, consumed=True, snapshot=snapshot)
 
-    def _take_sealed(self, username: str, parsed: dict[str, Any], kind: str) -> ChallengeRecord:
-        """A sealed challenge: seal, expiry and kind checked, then marked used (once only)."""
+    def _take_sealed(self, username: str, parsed: dict[str, Any], kind: str) -> _Taken:
+        """A sealed challenge: seal, expiry and kind checked. It is not yet used up: the
+        write that accepts its answer also marks it used (``PasskeyStore.accept_answer``)."""
         key = self._store(self.store.deployment_key)
-        challenge_id, record = sealed.unseal(key, username, parsed)
+        challenge_id, record, snapshot = sealed.unseal(key, username, parsed)
         if record.expires_at <= int(time.time()):
             raise Rejected(errors.CHALLENGE_EXPIRED, "the challenge has expired")
-        if record.kind != kind:
+        if record.kind != kind or kind != _KIND_GET:  # only sign-ins are ever sealed
             raise Rejected(errors.BAD_PRIVATE_STATE, "the challenge is for another ceremony")
-        if not self._store(self.store.mark_used, username, challenge_id, record.expires_at):
-            raise Rejected(errors.CHALLENGE_UNKNOWN, "the challenge was used, or never issued")
-        return record
+        return _Taken(record, challenge_id, consumed=False, snapshot=snapshot)
 
     @staticmethod
     def _store(operation: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -193,21 +204,32 @@ class SelfHostedBackend:
         self, username: str, *, decoy: bool = False, sub: str | None = None, sealed: bool = False
     ) -> Ceremony:
         key = self._store(self.store.deployment_key)
-        stored = self._credentials(username, sub)
+        everyone = self._store(self.store.credentials, username)
+        stored = [c for c in everyone if sub and c.sub == sub]
         decoy = decoy or not stored
         descriptors = _sign_in_descriptors(key, username, stored, decoy=decoy)
         options, _ = self.server.authenticate_begin(descriptors, user_verification=self._uv)
         public_key = options.public_key
-        state = self._issue(username, public_key.challenge, _KIND_GET, decoy, seal=sealed)
+        snapshot = _snapshot(everyone, stored, sub)
+        state = self._issue(
+            username, public_key.challenge, _KIND_GET, decoy, seal=sealed, snapshot=snapshot
+        )
         return Ceremony(options_json(public_key), state)
 
     def complete_authentication(
         self, username: str, state: str, assertion: Assertion, *, sub: str | None = None
     ) -> None:
-        record = self._take(username, state, _KIND_GET)
-        everyone = self._store(self.store.credentials, username)
-        stored = [c for c in everyone if sub and c.sub == sub]
-        if any(c.credential_id == assertion.credential_id for c in everyone) and not any(
+        taken = self._take(username, state, _KIND_GET)
+        record = taken.record
+        if taken.snapshot is None:  # a snapshot too large to keep, or a challenge without
+            everyone = self._store(self.store.credentials, username)
+            others = [c.credential_id for c in everyone]
+            stored = [c for c in everyone if sub and c.sub == sub]
+        else:
+            snapshot = taken.snapshot
+            others = [*snapshot.others, *(c.credential_id for c in snapshot.credentials)]
+            stored = [c for c in snapshot.credentials if sub and c.sub == sub]
+        if assertion.credential_id in others and not any(
             c.credential_id == assertion.credential_id for c in stored
         ):
             raise Rejected(errors.USER_MISMATCH, "the passkey is of another user of this name")
@@ -234,19 +256,32 @@ class SelfHostedBackend:
             raise Rejected(errors.USER_HANDLE, "the user handle is another user's")
         new_count = assertion.authenticator_data.counter
         regressed = (new_count or credential.sign_count) and new_count <= credential.sign_count
-        if regressed or not self._store(
-            self.store.record_use, username, credential.credential_id, new_count, _now_iso()
-        ):
-            logger.warning(
-                "possible cloned authenticator",
-                extra={
-                    "user": username,
-                    "credential_id": websafe_encode(credential.credential_id),
-                    "stored_sign_count": credential.sign_count,
-                    "received_sign_count": new_count,
-                },
+        if regressed:
+            _counter_regression(
+                username, credential.credential_id, credential.sign_count, new_count
             )
-            raise Rejected(errors.COUNTER_REGRESSION, "the signature counter did not increase")
+        outcome = self._store(
+            self.store.accept_answer,
+            username,
+            credential,
+            new_count,
+            _now_iso(),
+            # a stored challenge was consumed as it was taken; a sealed one is now
+            None if taken.consumed else (taken.challenge_id, record.expires_at),
+        )
+        if outcome is Acceptance.CHALLENGE_USED:
+            raise Rejected(errors.CHALLENGE_UNKNOWN, "the challenge was used, or never issued")
+        if outcome is Acceptance.CREDENTIAL_REFUSED:  # which rule failed: read, on refusal only
+            now = [
+                c
+                for c in self._store(self.store.credentials, username)
+                if c.credential_id == credential.credential_id
+                and c.sub == credential.sub
+                and c.credential_data == credential.credential_data
+            ]
+            if not now:
+                raise Rejected(errors.UNKNOWN_CREDENTIAL, "the passkey was removed meanwhile")
+            _counter_regression(username, credential.credential_id, now[0].sign_count, new_count)
 
     # Registration -------------------------------------------------------------------
 
@@ -287,7 +322,7 @@ class SelfHostedBackend:
     def complete_registration(
         self, username: str, state: str, attestation: Attestation, *, sub: str | None = None
     ) -> None:
-        record = self._take(username, state, _KIND_CREATE)
+        record = self._take(username, state, _KIND_CREATE).record
         if record.decoy:
             raise Rejected(errors.DECOY, "the challenge was a decoy")
         if not sub:
@@ -348,6 +383,42 @@ class SelfHostedBackend:
         credential_id = _passkey_id(passkey_id)
         if not self._store(self.store.delete, username, credential_id, sub):
             raise Rejected(errors.UNKNOWN_CREDENTIAL, "no such passkey")
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """A challenge an answer came for: consumed already (stored), or not yet (sealed)."""
+
+    record: ChallengeRecord
+    challenge_id: str
+    consumed: bool
+    snapshot: sealed.Snapshot | None
+
+
+def _snapshot(
+    everyone: list[StoredCredential], stored: list[StoredCredential], sub: str | None
+) -> sealed.Snapshot:
+    mine = {c.credential_id for c in stored}
+    return sealed.Snapshot(
+        sub=sub or "",
+        credentials=tuple(stored),
+        others=tuple(c.credential_id for c in everyone if c.credential_id not in mine),
+    )
+
+
+def _counter_regression(
+    username: str, credential_id: bytes, stored_count: int, received_count: int
+) -> NoReturn:
+    logger.warning(
+        "possible cloned authenticator",
+        extra={
+            "user": username,
+            "credential_id": websafe_encode(credential_id),
+            "stored_sign_count": stored_count,
+            "received_sign_count": received_count,
+        },
+    )
+    raise Rejected(errors.COUNTER_REGRESSION, "the signature counter did not increase")
 
 
 def _passkey_id(passkey_id: str) -> bytes:

@@ -16,12 +16,14 @@ caller's belongs to someone else (credentials stored before ``sub`` was kept hav
 belong to nobody). The owner item makes a credential id one user's only (WebAuthn §7.1).
 
 Every change is a conditional write: a challenge is consumed by a conditional delete (so
-it answers once), a credential is added only if its id is new to the whole table, the
-counter only moves forward.
+it answers once), a sealed challenge by a new "used" marker written in one transaction with
+the counter update that accepts its answer, a credential is added only if its id is new to
+the whole table, the counter only moves forward.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,8 @@ class ChallengeRecord:
     user_verification: str
     expires_at: int
     decoy: bool
+    snapshot: str | None = None
+    """The backend's copy of the passkeys a sign-in offered (opaque here), or None."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,15 @@ class StoredCredential:
     transports: list[str] = field(default_factory=list)
     sub: str = ""
     """The Cognito ``sub`` of the user it was registered for; empty for older credentials."""
+
+
+class Acceptance(enum.Enum):
+    """How :meth:`PasskeyStore.accept_answer` ended."""
+
+    ACCEPTED = "accepted"
+    CHALLENGE_USED = "challenge_used"
+    CREDENTIAL_REFUSED = "credential_refused"
+    """The passkey is gone, changed hands, or its counter did not move forward."""
 
 
 class StoreError(Exception):
@@ -183,6 +196,7 @@ class PasskeyStore:
                 "expires_at": {"N": str(record.expires_at)},
                 "ttl": {"N": str(record.expires_at + CHALLENGE_TTL_GRACE_SECONDS)},
                 "decoy": {"BOOL": record.decoy},
+                **({"snapshot": {"S": record.snapshot}} if record.snapshot else {}),
             },
             ConditionExpression="attribute_not_exists(pk)",
         )
@@ -209,29 +223,21 @@ class PasskeyStore:
             user_verification=item["user_verification"]["S"],
             expires_at=int(item["expires_at"]["N"]),
             decoy=bool(item.get("decoy", {}).get("BOOL", False)),
+            snapshot=item.get("snapshot", {}).get("S"),
         )
 
-    def mark_used(self, username: str, challenge_id: str, expires_at: int) -> bool:
-        """Record that a sealed challenge was answered; False if it already was.
-
-        Sealed challenges (``sealed.py``) are never stored; this marker alone makes their
-        answer single-use. It outlives the expiry by the same grace as a stored challenge.
-        """
-        try:
-            self._call(
-                "put_item",
-                Item={
-                    "pk": {"S": _USER + username},
-                    "sk": {"S": _USED + challenge_id},
-                    "ttl": {"N": str(expires_at + CHALLENGE_TTL_GRACE_SECONDS)},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except Exception as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+    def _used_marker(self, username: str, challenge_id: str, expires_at: int) -> dict[str, Any]:
+        """The conditional put of a sealed challenge's "used" marker: the marker alone makes
+        its answer single-use, and it outlives the expiry by the grace of a stored challenge."""
+        return {
+            "TableName": self.table_name,
+            "Item": {
+                "pk": {"S": _USER + username},
+                "sk": {"S": _USED + challenge_id},
+                "ttl": {"N": str(expires_at + CHALLENGE_TTL_GRACE_SECONDS)},
+            },
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
 
     # Credentials --------------------------------------------------------------------
 
@@ -297,31 +303,55 @@ class PasskeyStore:
             raise
         return True
 
-    def record_use(self, username: str, credential_id: bytes, sign_count: int, now: str) -> bool:
-        """Save a new counter value; False if the stored one is not lower or the passkey is gone."""
-        if sign_count == 0:
-            condition = "attribute_exists(pk) AND sign_count = :zero"
-            values = {":zero": {"N": "0"}, ":now": {"S": now}}
-        else:
-            condition = "attribute_exists(pk) AND sign_count < :count"
-            values = {":count": {"N": str(sign_count)}, ":now": {"S": now}}
+    def accept_answer(
+        self,
+        username: str,
+        credential: StoredCredential,
+        sign_count: int,
+        now: str,
+        used: tuple[str, int] | None = None,
+    ) -> Acceptance:
+        """Save the counter of an accepted answer in one request.
+
+        The item must still hold ``credential``'s key for its ``sub`` (it may have been read
+        when the challenge was issued), and ``sign_count`` must exceed the stored counter, or
+        both be 0 (an authenticator without one). With ``used`` (a sealed challenge's id and
+        expiry) the request is a transaction that also writes the challenge's "used" marker,
+        which must be new: both happen, or neither.
+        """
+        condition, update, values = _counter_rule(sign_count, now)
+        counter = {
+            "TableName": self.table_name,
+            "Key": _credential_key(username, credential.credential_id),
+            "UpdateExpression": update,
+            "ConditionExpression": f"credential_data = :data AND #sub = :sub AND ({condition})",
+            "ExpressionAttributeNames": {"#sub": "sub"},
+            "ExpressionAttributeValues": {
+                **values,
+                ":data": {"B": credential.credential_data},
+                ":sub": {"S": credential.sub},
+            },
+        }
         try:
-            self._call(
-                "update_item",
-                Key={"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}},
-                UpdateExpression=(
-                    "SET sign_count = :count, last_used_at = :now"
-                    if sign_count
-                    else "SET last_used_at = :now"
-                ),
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
+            if used is None:
+                self._call("update_item", **counter)
+            else:
+                marker = self._used_marker(username, *used)
+                self._call(
+                    "transact_write_items",
+                    TransactItems=[{"Update": counter}, {"Put": marker}],
+                )
         except Exception as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+            if not _is_condition_failure(exc):
+                raise
+            reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+            failed = [
+                isinstance(r, dict) and r.get("Code") == "ConditionalCheckFailed" for r in reasons
+            ]
+            if used is None or (len(failed) == 2 and not failed[1]):
+                return Acceptance.CREDENTIAL_REFUSED
+            return Acceptance.CHALLENGE_USED  # the marker's failure, or no per-item reasons
+        return Acceptance.ACCEPTED
 
     def rename(
         self, username: str, credential_id: bytes, name: str, sub: str | None = None
@@ -372,6 +402,26 @@ class PasskeyStore:
                 return False
             raise
         return True
+
+
+def _credential_key(username: str, credential_id: bytes) -> dict[str, Any]:
+    return {"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}}
+
+
+def _counter_rule(sign_count: int, now: str) -> tuple[str, str, dict[str, Any]]:
+    """Condition, update and values that save ``sign_count``: it must exceed the stored one,
+    or both be 0 (an authenticator without a counter); the item must exist."""
+    if sign_count == 0:
+        return (
+            "attribute_exists(pk) AND sign_count = :zero",
+            "SET last_used_at = :now",
+            {":zero": {"N": "0"}, ":now": {"S": now}},
+        )
+    return (
+        "attribute_exists(pk) AND sign_count < :count",
+        "SET sign_count = :count, last_used_at = :now",
+        {":count": {"N": str(sign_count)}, ":now": {"S": now}},
+    )
 
 
 def _owned_by(sub: str | None) -> tuple[str, dict[str, Any]]:
