@@ -5,17 +5,15 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import click
 from click.shell_completion import CompletionItem
 from cognito_passkey.client.cli_output import OUTPUT_HELP, UsageLineError, Which, output_choice
-from cognito_passkey.client.config import (
-    FLAG_KEYS,
-    Settings,
-    list_profiles,
-    resolve,
-)
+from cognito_passkey.client.setting_names import FLAG_KEYS
+
+if TYPE_CHECKING:
+    from cognito_passkey.client.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +63,8 @@ def complete_profiles(
 ) -> list[CompletionItem]:
     """Profile names from the config file, for shell completion of ``--profile``."""
     try:
+        from cognito_passkey.client.config import list_profiles
+
         names = list_profiles()
     except Exception:  # completion must never print a traceback into the shell
         return []
@@ -133,6 +133,8 @@ def settings_options(func: F) -> F:
         early = group_settings()
         flags = {key: _first(kwargs.pop(key), early.get(key)) for key in FLAG_KEYS}
         profile = _first(kwargs.pop("profile"), early.get("profile"))
+        from cognito_passkey.client.config import resolve
+
         kwargs["settings"] = resolve(flags, profile=profile)
         return func(*args, **kwargs)
 

@@ -9,7 +9,6 @@ token). An empty list is ``[]`` in JSON; in text it prints nothing on stdout and
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
@@ -90,6 +89,8 @@ def emit_rows(
     No rows in text: nothing on stdout, ``none`` (like "No passkeys.") on stderr.
     """
     if output == "json":
+        import json
+
         click.echo(json.dumps([dict(row) for row in rows], indent=2))
         return
     if not rows:
@@ -104,6 +105,8 @@ def emit_rows(
 def emit_record(record: Mapping[str, Any], output: str) -> None:
     """Print one record: a JSON object, or a ``field``/``value`` table."""
     if output == "json":
+        import json
+
         click.echo(json.dumps(dict(record), indent=2))
         return
     emit_rows([{"field": k, "value": v} for k, v in record.items()], ("field", "value"), output)
@@ -148,6 +151,8 @@ def emit_tokens(tokens: Tokens, output: Output, which: Which, username: str | No
     if output == "text":
         emit_record(document, output)
     else:
+        import json
+
         click.echo(json.dumps(document, indent=2))
 
 

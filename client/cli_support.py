@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import click
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.cli_prompts import interrupted_by_ctrl_c, non_interactive
-from cognito_passkey.client.config import Settings
 
 if TYPE_CHECKING:
     import boto3
     from cognito_passkey.client.cache import CacheKey, TokenCache
+    from cognito_passkey.client.config import Settings
     from cognito_passkey.client.passkey_client import PasskeyClient
 
 

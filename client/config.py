@@ -28,6 +28,15 @@ from cognito_passkey.authenticator._files import (
     write_private,
 )
 from cognito_passkey.client.errors import ConfigurationError
+from cognito_passkey.client.setting_names import (
+    APP_NAME,
+    DEFAULT_PROFILE,
+    ENV_CONFIG,
+    ENV_PREFIX,
+    ENV_PROFILE,
+    FLOWS,
+    PROFILE_KEYS,
+)
 from cognito_passkey.protocol import pools
 
 if TYPE_CHECKING:
@@ -35,35 +44,6 @@ if TYPE_CHECKING:
 
     from filelock import FileLock
 
-APP_NAME: Final = "cognito-passkey"
-ENV_PREFIX: Final = "COGNITO_PASSKEY_"
-ENV_CONFIG: Final = "COGNITO_PASSKEY_CONFIG"
-ENV_PROFILE: Final = "COGNITO_PASSKEY_PROFILE"
-DEFAULT_PROFILE: Final = "default"
-
-PROFILE_KEYS: Final = (
-    "user_pool_id",
-    "client_id",
-    "region",
-    "endpoint_url",
-    "client_secret",
-    "authenticator",
-    "origin",
-    "rp_id",
-    "management_url",
-    "identity_pool_id",
-    "user",
-    "flow",
-)
-"""Every key a profile may hold (contracts: the config API)."""
-
-FLOWS: Final = ("custom", "native")
-"""How the pool signs passkeys in: ``custom`` (CUSTOM_AUTH with our triggers, the default) or
-``native`` (Cognito's own USER_AUTH / WEB_AUTHN passkeys)."""
-
-FLAG_KEYS: Final = tuple(key for key in PROFILE_KEYS if key != "user")
-"""The keys that are also command-line flags: the default user is not one (USER is an
-argument of the commands, and ``passkeys --user`` already names whose passkeys)."""
 
 _IDENTITY_POOL_ID = re.compile(
     r"^[a-z]{2}(?:-[a-z]+)+-\d:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from cognito_passkey.client.config import PROFILE_KEYS
 from cognito_passkey.client.errors import ConfigurationError, NetworkError
+from cognito_passkey.client.setting_names import PROFILE_KEYS
 from cognito_passkey.protocol.management import local_function_url
 
 if TYPE_CHECKING:

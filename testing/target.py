@@ -60,7 +60,7 @@ class PoolTarget:
 def check_flow(flow: str, *, source: str) -> str:
     """``flow`` when it is one of :data:`FLOWS`; a ``ConfigurationError`` naming ``source``
     otherwise."""
-    from cognito_passkey.client.config import FLOWS
+    from cognito_passkey.client.setting_names import FLOWS
 
     if flow not in FLOWS:
         from cognito_passkey.client.errors import ConfigurationError

@@ -22,7 +22,6 @@ from cognito_passkey.client.cli_support import (
     ReportingGroup,
 )
 from cognito_passkey.client.config import (
-    ENV_PROFILE,
     SOURCE_FLAG,
     Settings,
     config_path,
@@ -31,6 +30,7 @@ from cognito_passkey.client.config import (
     resolve_with_sources,
     write_profile,
 )
+from cognito_passkey.client.setting_names import ENV_PROFILE
 
 DEFAULT_AUTHENTICATOR = "usb"
 _SECRET_MASK = "********"  # noqa: S105 - a mask, not a secret

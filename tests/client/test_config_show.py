@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cognito_passkey.client import config
+from cognito_passkey.client import config, setting_names
 
 from .cli_offline import Offline, offline_setup, stubbed_cognito
 from .conftest import SigningKey
@@ -60,7 +60,7 @@ def test_json_keeps_its_keys_and_adds_sources_and_the_authenticator(offline: Off
     assert shown["config_file"] == str(config.config_path())
     assert shown["sources"]["user_pool_id"] == f"profile default in {config.config_path()}"
     assert shown["sources"]["profile"] == "default"
-    for key in config.PROFILE_KEYS:
+    for key in setting_names.PROFILE_KEYS:
         assert key in shown
 
 
