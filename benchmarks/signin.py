@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import http.client
 import io
 import multiprocessing
 import os
@@ -27,10 +26,8 @@ import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from . import lambda_first_event
 from ._bench import Figure, header, not_run, peak_rss_mib, percentile, ratio_figure, table
@@ -54,82 +51,6 @@ ROWS = (
     DYNAMO_2,
     DYNAMO_3,
 )
-
-
-# A counting proxy in front of the emulator's DynamoDB ------------------------------------
-
-
-class CountingProxy:
-    """Forwards HTTP to ``target`` and counts requests by their ``X-Amz-Target``."""
-
-    def __init__(self, target: str) -> None:
-        self.target = urlsplit(target)
-        self.counts: collections.Counter[str] = collections.Counter()
-        self._lock = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # DynamoDB's JSON protocol is POST only
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                operation = (self.headers.get("X-Amz-Target") or "?").rsplit(".", 1)[-1]
-                with proxy._lock:
-                    proxy.counts[operation] += 1
-                upstream = http.client.HTTPConnection(
-                    proxy.target.hostname or "127.0.0.1", proxy.target.port, timeout=30
-                )
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                upstream.request("POST", self.path, body=body, headers=headers)
-                answer = upstream.getresponse()
-                payload = answer.read()
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-                upstream.close()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def total(self) -> int:
-        with self._lock:
-            return sum(self.counts.values())
-
-    def snapshot(self) -> collections.Counter[str]:
-        with self._lock:
-            return collections.Counter(self.counts)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _route_dynamodb(endpoint: str, stack: str, proxy_url: str) -> None:
-    """Point the stack's functions' DynamoDB client at the proxy."""
-    from cognito_passkey.local.deploy import client
-
-    cloudformation, lambdas = client(endpoint, "cloudformation"), client(endpoint, "lambda")
-    resources = cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
-    for resource in resources:
-        if resource["ResourceType"] != "AWS::Lambda::Function":
-            continue
-        name = resource["PhysicalResourceId"]
-        config = lambdas.get_function_configuration(FunctionName=name)
-        variables = dict(config.get("Environment", {}).get("Variables", {}))
-        variables["AWS_ENDPOINT_URL_DYNAMODB"] = proxy_url
-        lambdas.update_function_configuration(
-            FunctionName=name, Environment={"Variables": variables}
-        )
-
-
-# The do-nothing pool --------------------------------------------------------------------
 
 
 def deploy_trivial(endpoint: str, name: str) -> tuple[str, str]:
@@ -543,7 +464,7 @@ def figures(count: int, per_worker: int) -> list[Figure]:
                 Figure(
                     row,
                     f"{total} ({ops})",
-                    "2 (GetItem + conditional UpdateItem)" if dialect == "2" else "-",
+                    "2 (one credential read + one conditional write)" if dialect == "2" else "-",
                     None,
                     "<= 2" if dialect == "2" else "report",
                     total <= 2 if dialect == "2" else None,
@@ -556,10 +477,17 @@ def dynamodb_requests(endpoint: str, client: Any) -> dict[str, collections.Count
     """The Lambdas' DynamoDB requests during one sign-in of each dialect, counted by a
     proxy the functions are pointed at last (so it cannot slow the timed sign-ins). A
     dialect whose sign-in does not finish within 60 s is left out."""
-    proxy = CountingProxy(endpoint)
+    from cognito_passkey.local.deploy import client as aws_client
+    from cognito_passkey.local.request_counter import dynamodb_counted
+
+    resources = aws_client(endpoint, "cloudformation").list_stack_resources(StackName="bench")
+    functions = [
+        r["PhysicalResourceId"]
+        for r in resources["StackResourceSummaries"]
+        if r["ResourceType"] == "AWS::Lambda::Function"
+    ]
     counted: dict[str, collections.Counter[str]] = {}
-    try:
-        _route_dynamodb(endpoint, "bench", proxy.url)
+    with dynamodb_counted(endpoint, functions) as proxy:
         for dialect in ("2", "3"):
             client.fast_signin = dialect == "2"
             for attempt in ("warm", "count"):
@@ -573,8 +501,6 @@ def dynamodb_requests(endpoint: str, client: Any) -> dict[str, collections.Count
                     return counted
                 if attempt == "count":
                     counted[dialect] = proxy.snapshot() - seen
-    finally:
-        proxy.close()
     return counted
 
 

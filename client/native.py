@@ -225,24 +225,6 @@ class NativePasskeyClient(PasskeyClient):
 
     # -- registration --------------------------------------------------------------
 
-    def add_passkey(
-        self,
-        username: str,
-        id_token: str,
-        *,
-        access_token: str | None = None,
-        timeout_s: int | None = None,
-        require_usernameless: bool | None = None,
-    ) -> Tokens:
-        """Register a passkey (:meth:`enroll_passkey`); returns the tokens given."""
-        return self.enroll_passkey(
-            username,
-            id_token,
-            access_token=access_token,
-            timeout_s=timeout_s,
-            require_usernameless=require_usernameless,
-        ).tokens
-
     def enroll_passkey(
         self,
         username: str,

@@ -10,21 +10,16 @@ triggers is refused.
 
 from __future__ import annotations
 
-import collections
-import http.client
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import exchange
 from cognito_passkey.client.errors import NotAuthorizedError
 from cognito_passkey.client.management import PasskeyManager
-from cognito_passkey.local import deploy as deploying
 from cognito_passkey.local.deploy import Deployment
+from cognito_passkey.local.request_counter import CountingProxy, dynamodb_counted
 from cognito_passkey.protocol import dialect
 from e2e_support import api_client, enrolled_user, respond, start
 from test_failures import FAST_GET, Backend, VerifyLog
@@ -34,78 +29,11 @@ pytestmark = pytest.mark.e2e
 TRIGGERS = ("CreateAuthArn", "VerifyAuthArn")
 
 
-class CountingProxy:
-    """Forwards DynamoDB's JSON-over-POST to ``target``, counting each ``X-Amz-Target``.
-
-    By hand, because it only relays bytes: a test must see every request the functions make.
-    """
-
-    def __init__(self, target: str) -> None:
-        upstream_url = urlsplit(target)
-        counts: collections.Counter[str] = collections.Counter()
-        lock = threading.Lock()
-
-        class Relay(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with lock:
-                    counts[(self.headers.get("X-Amz-Target") or "?").rsplit(".", 1)[-1]] += 1
-                upstream = http.client.HTTPConnection(
-                    upstream_url.hostname or "127.0.0.1", upstream_url.port, timeout=30
-                )
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                upstream.request("POST", self.path, body=body, headers=headers)
-                reply = upstream.getresponse()
-                payload = reply.read()
-                self.send_response(reply.status)
-                for key, value in reply.getheaders():
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-                upstream.close()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._counts, self._lock = counts, lock
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def snapshot(self) -> collections.Counter[str]:
-        with self._lock:
-            return collections.Counter(self._counts)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def counted(selfhosted: Deployment) -> Iterator[CountingProxy]:
     """The stack's Create and Verify functions talking to DynamoDB through the proxy."""
-    functions = deploying.client(selfhosted.endpoint, "lambda")
-    proxy = CountingProxy(selfhosted.endpoint)
-    saved: dict[str, dict[str, str]] = {}
-    try:
-        for output in TRIGGERS:
-            name = selfhosted.outputs[output]
-            config = functions.get_function_configuration(FunctionName=name)
-            saved[name] = dict(config.get("Environment", {}).get("Variables", {}))
-            functions.update_function_configuration(
-                FunctionName=name,
-                Environment={"Variables": {**saved[name], "AWS_ENDPOINT_URL_DYNAMODB": proxy.url}},
-            )
+    with dynamodb_counted(selfhosted.endpoint, [selfhosted.outputs[o] for o in TRIGGERS]) as proxy:
         yield proxy
-    finally:
-        for name, variables in saved.items():
-            functions.update_function_configuration(
-                FunctionName=name, Environment={"Variables": variables}
-            )
-        proxy.close()
 
 
 def requests_of(proxy: CountingProxy, sign_in: Any) -> dict[str, int]:
