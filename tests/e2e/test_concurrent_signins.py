@@ -18,7 +18,7 @@ from e2e_support import TriggerLog
 from stack_fixtures import api_client, enrolled_user
 from threads_support import side_by_side
 
-THREADS = 8
+THREADS = 4
 ROUNDS = 1
 WARM_ROUNDS = 2
 
