@@ -331,7 +331,10 @@ def demo(
     running.remember(aws.state_dir)
     total = sum(step.ms for step in result.steps)
     click.echo(f"All {len(result.steps)} steps passed in {total / 1000:.1f} s.", err=True)
-    commands = next_commands(result.username, None if no_profile else profile, aws.state_dir)
+    pool = result.deployment is not None and "IdentityPoolId" in result.deployment.outputs
+    commands = next_commands(
+        result.username, None if no_profile else profile, aws.state_dir, identity_pool=pool
+    )
     click.echo("", err=True)
     if not no_profile:
         click.echo("The stack is still up. Try the CLI by hand:", err=True)
@@ -350,19 +353,26 @@ def stop_command(state_dir: Path) -> str:
     return f"{_program()} local down --state-dir {shlex.quote(str(state_dir.absolute()))}"
 
 
-def next_commands(username: str, profile: str | None, state_dir: Path) -> dict[str, Any]:
-    """Exact commands to carry on after the demo, runnable from any directory."""
+def next_commands(
+    username: str, profile: str | None, state_dir: Path, *, identity_pool: bool = False
+) -> dict[str, Any]:
+    """Exact commands to carry on after the demo, runnable from any directory; each names
+    the user (a default user comes only from a profile's ``user``, which the demo leaves
+    alone)."""
     import shlex
 
     program = _program()
     tried = []
     if profile:
         on = f"--profile {shlex.quote(profile)}"
+        user = shlex.quote(username)
         tried = [
-            f"{program} sign-in {shlex.quote(username)} {on}",
-            f"{program} token {on}",
-            f"{program} passkeys list {on}",
+            f"{program} sign-in {user} {on}",
+            f"{program} token {user} {on}",
+            f"{program} passkeys list --user {user} {on}",
         ]
+        if identity_pool:
+            tried.append(f"{program} aws-credentials {user} {on}")
     return {"try": tried, "stop": stop_command(state_dir)}
 
 

@@ -191,7 +191,7 @@ def run_demo(
         s.detail = f"{info.endpoint} ({'already running' if running else 'started'})"
 
     with steps.step("deploy the self-hosted stack") as s:
-        deployment = aws.deploy(DeploySpec(stack_name=stack_name))
+        deployment = aws.deploy(DeploySpec(stack_name=stack_name, identity_pool=True))
         result.deployment = deployment
         s.detail = f"stack {stack_name}, user pool {deployment.user_pool_id}"
 

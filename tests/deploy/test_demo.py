@@ -5,6 +5,9 @@ key reaches stdout or stderr."""
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,6 +128,17 @@ def test_the_demo_command_passes_every_step_and_prints_no_secret(
     assert (store_file.stat().st_mode & 0o777) == 0o600
     assert any(username in command for command in summary["next_commands"]["try"])
     assert "local down" in summary["next_commands"]["stop"]
+    # Every command the demo tells people to try works as printed (the user named in each).
+    tried = summary["next_commands"]["try"]
+    assert [shlex.split(c)[1] for c in tried] == ["sign-in", "token", "passkeys", "aws-credentials"]
+    program = str(Path(sys.executable).parent / "cognito-passkey")
+    for command in tried:
+        words = shlex.split(command)
+        assert words[0] == "cognito-passkey"
+        done = subprocess.run(
+            [program, *words[1:]], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, (command, done.stderr)
 
     secrets.add_store_keys(store_file)
     assert len(secrets.values) > 10  # the password, and tokens of five sign-ins
@@ -216,6 +230,8 @@ def test_next_commands_name_the_state_dir_absolutely(
     # The stop hint names the state directory always, so it works from any directory.
     assert here["stop"].endswith(f"local down --state-dir {tmp_path / '.local-aws'}")
     assert here["try"][0].endswith("sign-in alice --profile local")
+    assert here["try"][1].endswith("token alice --profile local")
+    assert here["try"][2].endswith("passkeys list --user alice --profile local")
     elsewhere = next_commands("o'neil", "local", tmp_path / "other state")
     assert elsewhere["stop"].endswith(f"local down --state-dir '{tmp_path / 'other state'}'")
     assert "sign-in 'o'\"'\"'neil' --profile local" in elsewhere["try"][0]
