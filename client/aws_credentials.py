@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +28,7 @@ from cognito_passkey.authenticator._files import (
     write_private,
 )
 from cognito_passkey.client import errors
-from cognito_passkey.client.cache import default_cache_dir
+from cognito_passkey.client.cache import default_cache_dir, warn_on_stderr
 from cognito_passkey.protocol import pools
 
 REFRESH_MARGIN_SECONDS: Final = 15 * 60.0
@@ -41,9 +39,6 @@ FORMAT_VERSION: Final = 1
 MAX_FILE_BYTES: Final = 64 * 1024
 FILE_SUFFIX: Final = ".aws-credentials"
 """Not ``.json``: the token cache reads every ``<profile>.*.json`` as one of its own."""
-IDENTITY_POOL_ID: Final = re.compile(
-    r"^([a-z]{2}(?:-[a-z]+)+-\d):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-)
 THROTTLING_CODES: Final = frozenset({"TooManyRequestsException", "ThrottlingException"})
 
 
@@ -105,12 +100,12 @@ class AwsCredentials:
 
 def identity_pool_region(identity_pool_id: str) -> str:
     """``eu-west-1:UUID`` -> ``eu-west-1``; a malformed id is a configuration error."""
-    match = IDENTITY_POOL_ID.match(identity_pool_id)
+    match = pools.IDENTITY_POOL_ID.match(identity_pool_id)
     if match is None:
         raise errors.ConfigurationError(
             f"identity_pool_id {identity_pool_id!r} is malformed (expected REGION:UUID)"
         )
-    return match.group(1)
+    return match.group("region")
 
 
 def login_provider(user_pool_id: str) -> str:
@@ -262,10 +257,6 @@ class CredentialsKey:
         return "|".join(parts)
 
 
-def _stderr_warning(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
-
-
 class CredentialsCache:
     """Cached AWS credentials in the token cache directory; never raises for a damaged file."""
 
@@ -273,7 +264,7 @@ class CredentialsCache:
         self,
         directory: str | os.PathLike[str] | None = None,
         *,
-        warn: Callable[[str], None] = _stderr_warning,
+        warn: Callable[[str], None] = warn_on_stderr,
     ) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self._warn = warn
@@ -352,7 +343,7 @@ def obtain_credentials(
     cache: CredentialsCache | None,
     *,
     margin: float = REFRESH_MARGIN_SECONDS,
-    warn: Callable[[str], None] = _stderr_warning,
+    warn: Callable[[str], None] = warn_on_stderr,
 ) -> Obtained:
     """Cached credentials still valid beyond ``margin``, else new ones for ``id_token()``.
 

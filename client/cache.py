@@ -33,11 +33,11 @@ from cognito_passkey.authenticator._files import (
     write_private,
 )
 from cognito_passkey.client.errors import ConfigurationError, TokenError
+from cognito_passkey.client.setting_names import NO_CACHE_ENV
 from cognito_passkey.client.tokens import Tokens, unverified_claims
 from cognito_passkey.protocol import pools
 
 ENV_CACHE_DIR: Final = "COGNITO_PASSKEY_CACHE_DIR"
-ENV_NO_CACHE: Final = "COGNITO_PASSKEY_NO_CACHE"
 QUARANTINE_SUFFIX: Final = ".corrupt-"
 FORMAT_VERSION: Final = 1
 MAX_FILE_BYTES: Final = 256 * 1024
@@ -47,7 +47,7 @@ USER_CLAIMS: Final = ("cognito:username", "email", "preferred_username", "phone_
 
 def cache_disabled_by_env() -> bool:
     """``COGNITO_PASSKEY_NO_CACHE`` set to 1/true/yes/on."""
-    return os.environ.get(ENV_NO_CACHE, "").strip().lower() in ("1", "true", "yes", "on")
+    return os.environ.get(NO_CACHE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def default_cache_dir() -> Path:
@@ -82,7 +82,7 @@ class CacheEntry:
     saved_at: float
 
 
-def _stderr_warning(message: str) -> None:
+def warn_on_stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
@@ -98,7 +98,7 @@ class TokenCache:
         self,
         directory: str | os.PathLike[str] | None = None,
         *,
-        warn: Callable[[str], None] = _stderr_warning,
+        warn: Callable[[str], None] = warn_on_stderr,
         enabled: bool | None = None,
     ) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 import click
 from click.shell_completion import CompletionItem
 from cognito_passkey.client.cli_output import OUTPUT_HELP, UsageLineError, Which, output_choice
-from cognito_passkey.client.setting_names import FLAG_KEYS
+from cognito_passkey.client.setting_names import FLAG_KEYS, NO_CACHE_ENV
 
 if TYPE_CHECKING:
     from cognito_passkey.client.config import Settings
@@ -187,7 +187,6 @@ def which_of(output: str | None, which: str | None) -> Which:
     return "id" if output == "token" else "all"
 
 
-NO_CACHE_ENV: Final = "COGNITO_PASSKEY_NO_CACHE"
 USER_ENV: Final = "COGNITO_PASSKEY_USER"
 
 

@@ -32,11 +32,11 @@ def stdin_gives_nothing() -> bool:
         if isinstance(buffer, io.BytesIO):  # an in-memory stdin (click's test runner)
             return buffer.tell() >= buffer.getbuffer().nbytes
         return False
-    mode = os.fstat(fd).st_mode
-    if stat.S_ISCHR(mode):  # /dev/null and its kind: never a line
+    info = os.fstat(fd)
+    if stat.S_ISCHR(info.st_mode):  # /dev/null and its kind: never a line
         return True
-    if stat.S_ISREG(mode):
-        return os.fstat(fd).st_size <= os.lseek(fd, 0, os.SEEK_CUR)
+    if stat.S_ISREG(info.st_mode):
+        return info.st_size <= os.lseek(fd, 0, os.SEEK_CUR)
     readable, _, _ = select.select([fd], [], [], 0)
     if not readable:
         return False

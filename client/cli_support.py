@@ -74,8 +74,8 @@ class Library:
 pass_library = click.make_pass_decorator(Library, ensure=True)
 
 
-def cache_for(settings: Settings) -> tuple[TokenCache, CacheKey]:
-    """The token cache and this profile's key in it."""
+def cache_for(settings: Settings, *, no_cache: bool = False) -> tuple[TokenCache, CacheKey]:
+    """The token cache (switched off by ``--no-cache``) and this profile's key in it."""
     from cognito_passkey.client.cache import CacheKey, TokenCache
 
     settings.require_pool()
@@ -86,7 +86,7 @@ def cache_for(settings: Settings) -> tuple[TokenCache, CacheKey]:
         client_id=settings.client_id,
         endpoint_url=settings.endpoint_url,
     )
-    return TokenCache(), key
+    return TokenCache(enabled=False if no_cache else None), key
 
 
 def error_line(exc: BaseException) -> str:

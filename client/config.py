@@ -45,9 +45,6 @@ if TYPE_CHECKING:
     from filelock import FileLock
 
 
-_IDENTITY_POOL_ID = re.compile(
-    r"^[a-z]{2}(?:-[a-z]+)+-\d:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-)
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # A section name nobody can write, so configparser's DEFAULT magic never applies.
 _NO_DEFAULT_SECTION: Final = "\x00"
@@ -270,7 +267,7 @@ def _check_value(key: str, value: str) -> None:
         raise ConfigurationError(f"flow must be {' or '.join(FLOWS)}, not {value!r}")
     elif key == "user" and not value.isprintable():
         raise ConfigurationError("user must be a printable user name")
-    elif key == "identity_pool_id" and not _IDENTITY_POOL_ID.match(value):
+    elif key == "identity_pool_id" and not pools.IDENTITY_POOL_ID.match(value):
         raise ConfigurationError(
             f"identity_pool_id {value!r} is malformed (expected REGION:UUID, like "
             "eu-west-1:0c3ef3f2-5d2e-4d9a-9a55-1f0e1b2c3d4e)"
@@ -334,9 +331,9 @@ def _read(target: Path) -> configparser.RawConfigParser:
 
 
 def _line_of(exc: configparser.Error, message: str) -> str:
+    """Where the first problem is (the line number only, never the line's text)."""
     import configparser
 
-    """Where the first problem is (the line number only, never the line's text)."""
     if "[line" in message:
         return ""
     lineno = getattr(exc, "lineno", None)

@@ -13,6 +13,8 @@ ENV_PREFIX: Final = "COGNITO_PASSKEY_"
 ENV_CONFIG: Final = "COGNITO_PASSKEY_CONFIG"
 ENV_PROFILE: Final = "COGNITO_PASSKEY_PROFILE"
 DEFAULT_PROFILE: Final = "default"
+NO_CACHE_ENV: Final = "COGNITO_PASSKEY_NO_CACHE"
+"""Set to 1 (true, yes, on): neither read nor write the token cache (``--no-cache``)."""
 
 PROFILE_KEYS: Final = (
     "user_pool_id",

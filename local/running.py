@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Final
 
-from cognito_passkey.authenticator._files import ensure_private_dir, write_private
+from cognito_passkey.authenticator._files import write_private
 from cognito_passkey.local.defaults import DEFAULT_STATE_DIR
 
 APP_NAME: Final = "cognito-passkey"
@@ -29,7 +29,6 @@ def pointer_path() -> Path:
 def remember(state_dir: Path) -> None:
     """Record ``state_dir`` as the running server's (the last one started wins)."""
     target = pointer_path()
-    ensure_private_dir(target.parent)
     text = json.dumps({"state_dir": str(state_dir.absolute())}) + "\n"
     write_private(target, text.encode("utf-8"))
 

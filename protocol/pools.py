@@ -14,6 +14,11 @@ REGION: Final = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
 """``eu-west-1``: two letters, one or more words, one digit."""
 USER_POOL_ID: Final = re.compile(r"^(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]{1,64}$")
 """``eu-west-1_AbC123``: a region, an underscore, up to 64 letters and digits."""
+IDENTITY_POOL_ID: Final = re.compile(
+    r"^(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+"""``eu-west-1:0c3ef3f2-...``: an identity pool's id, a region, a colon and a UUID."""
 
 
 def is_user_pool_id(value: object) -> bool:

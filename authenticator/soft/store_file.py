@@ -177,12 +177,12 @@ class FileCredentialStore(CredentialStore):
                     f"{self.path}: is a symbolic link; the store must be a regular file"
                 ) from None
             raise CredentialStoreError(f"{self.path}: cannot open the store: {e}") from None
-        if stat.S_ISDIR(os.fstat(fd).st_mode):  # fdopen would raise IsADirectoryError
+        try:  # checked before fdopen, which raises IsADirectoryError for a directory
+            self._check_file(os.fstat(fd))
+        except BaseException:
             os.close(fd)
-            raise CredentialStoreError(self.directory_message())
+            raise
         with os.fdopen(fd, "rb") as f:
-            info = os.fstat(f.fileno())
-            self._check_file(info)
             raw = f.read(_MAX_STORE_BYTES + 1)
         return self.contents_from_bytes(raw)
 
@@ -198,6 +198,8 @@ class FileCredentialStore(CredentialStore):
             raise self._corrupted(f"bad store contents: {e}") from None
 
     def _check_file(self, info: os.stat_result) -> None:
+        if stat.S_ISDIR(info.st_mode):
+            raise CredentialStoreError(self.directory_message())
         if not stat.S_ISREG(info.st_mode):
             raise CredentialStoreError(f"{self.path}: not a regular file")
         if os.name == "posix" and info.st_mode & 0o077:

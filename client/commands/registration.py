@@ -89,8 +89,7 @@ def add_passkey(
         _check_passkey_name(passkey_name, settings)  # before any sign-in or touch
     client = library.client(settings)
     configure(client.authenticator, create_store=create_store, plug_in_timeout_s=timeout_s)
-    cache, key = cache_for(settings)
-    cache.enabled = cache.enabled and not no_cache
+    cache, key = cache_for(settings, no_cache=no_cache)
     if with_password or password_stdin:
         if not username:
             raise click.UsageError("USERNAME is required with --with-password")
@@ -256,8 +255,7 @@ def sign_up(
         )
     client = library.client(settings)
     configure(client.authenticator, create_store=create_store)
-    cache, key = cache_for(settings)
-    cache.enabled = cache.enabled and not no_cache
+    cache, key = cache_for(settings, no_cache=no_cache)
     how: Confirm = confirm_code_prompt() if confirm == "code" else cast(Confirm, confirm)
     if resume:
         tokens = client.resume_sign_up(username, confirm=how)

@@ -24,14 +24,7 @@ from cognito_passkey.client.config import (
 )
 
 if TYPE_CHECKING:
-    from cognito_passkey.client.cache import CacheKey, TokenCache
-
-
-def _cache(settings: Settings, no_cache: bool) -> tuple[TokenCache, CacheKey]:
-    cache, key = cache_for(settings)
-    if no_cache:
-        cache.enabled = False
-    return cache, key
+    pass
 
 
 def _say_whose(username: str, default_of: str, what: str) -> None:
@@ -65,7 +58,7 @@ def sign_in(
 
     name, _ = chosen_user(username, settings, name="USERNAME")
     chosen = which_of(output, which) if output else None
-    cache, key = _cache(settings, no_cache)
+    cache, key = cache_for(settings, no_cache=no_cache)
     got = obtain_tokens(
         library.factory(settings), cache, key, name, force_key=force, notify=progress
     )
@@ -109,7 +102,7 @@ def token(
         raise UsageLineError("--cached-only needs the cache: drop --no-cache")
     _say_whose(name, default_of, "Token")
     client = library.factory(settings)
-    cache, key = _cache(settings, no_cache)
+    cache, key = cache_for(settings, no_cache=no_cache)
     got = obtain_tokens(client, cache, key, name, use_key=not cached_only, notify=progress)
     if got.source != "cache":
         progress(summary(got.tokens, got.username, got.source))
@@ -183,7 +176,7 @@ def exec_command(
     typed = None if username == DEFAULT_USER_WORD else username
     name, default_of = chosen_user(typed, settings, name="USERNAME")
     _say_whose(name, default_of, "Tokens")
-    cache, key = _cache(settings, no_cache)
+    cache, key = cache_for(settings, no_cache=no_cache)
     got = obtain_tokens(library.factory(settings), cache, key, name, notify=progress)
     if got.source != "cache":
         progress(summary(got.tokens, got.username, got.source))

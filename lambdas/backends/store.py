@@ -361,7 +361,7 @@ class PasskeyStore:
         try:
             result = self._call(
                 "update_item",
-                Key={"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}},
+                Key=_credential_key(username, credential_id),
                 UpdateExpression="SET #name = :name",
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#name": "name", **_names(values)},
@@ -380,7 +380,7 @@ class PasskeyStore:
         condition, values = _owned_by(sub)
         delete: dict[str, Any] = {
             "TableName": self.table_name,
-            "Key": {"pk": {"S": _USER + username}, "sk": {"S": _credential_sk(credential_id)}},
+            "Key": _credential_key(username, credential_id),
             "ConditionExpression": condition,
         }
         if values:

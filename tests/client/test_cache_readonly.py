@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from cognito_passkey.client import exit_codes
-from cognito_passkey.client.cache import ENV_NO_CACHE, TokenCache
-from cognito_passkey.client.cli_options import NO_CACHE_ENV
+from cognito_passkey.client.cache import TokenCache
+from cognito_passkey.client.setting_names import NO_CACHE_ENV
 
 from .cli_offline import Offline, offline_setup, stubbed_cognito
 from .conftest import SigningKey
@@ -78,7 +78,7 @@ def test_no_cache_reads_and_writes_nothing(offline: Offline, tmp_path: Path) -> 
     _, stderr = _sign_in(offline, env={"COGNITO_PASSKEY_NO_CACHE": "1"})
     assert "(passkey)" in stderr
     assert sorted(cache_dir.iterdir()) == before
-    assert ENV_NO_CACHE == NO_CACHE_ENV
+    assert NO_CACHE_ENV == "COGNITO_PASSKEY_NO_CACHE"  # the one name the flag and the cache read
 
 
 def test_no_cache_with_cached_only_is_a_usage_error(offline: Offline) -> None:
