@@ -14,6 +14,7 @@ import contextlib
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -93,6 +94,15 @@ def check_private_file(path: Path, info: os.stat_result) -> None:
             f"its group or other users may write to it (mode {stat.S_IMODE(info.st_mode):o})",
             f"chmod 600 {path}",
         )
+
+
+def read_at_most(f: BinaryIO, limit: int, expected: int) -> bytes:
+    """Up to ``limit`` bytes of ``f``, asking first for the ``expected`` size (``fstat``'s,
+    plus one, to see the end): ``read(limit)`` would allocate ``limit`` bytes every time."""
+    raw = f.read(min(expected + 1, limit))
+    if len(raw) == expected + 1 and len(raw) < limit:  # it grew meanwhile: read on
+        raw += f.read(limit - len(raw))
+    return raw
 
 
 def write_private(path: Path, data: bytes) -> None:

@@ -6,8 +6,8 @@ python-fido2's bookkeeping rather than in CTAP: its dataclasses call
 and every ``Fido2Client`` builds a ``Ctap2`` that reads and parses
 authenticatorGetInfo, which the client then reads twice more per ceremony. So:
 
-- a class's type hints are computed once: its annotations are fixed when the class
-  is made, and python-fido2 only reads the mapping;
+- a class's type hints and dataclass fields are computed once: both are fixed when
+  the class is made, and python-fido2 only reads them;
 - a device that outlives one operation keeps one ``Fido2Client``
   (:class:`DeviceClient`); each ceremony's client data collector and user
   interaction reach it through thread-local delegates, python-fido2's own
@@ -19,12 +19,14 @@ authenticatorGetInfo, which the client then reads twice more per ceremony. So:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import typing
 from collections.abc import Mapping
 from typing import Any
 
+import fido2.ctap2.base
 import fido2.utils
 from fido2 import cbor
 from fido2.client import ClientDataCollector, Fido2Client, UserInteraction
@@ -42,11 +44,18 @@ _GET_INFO_REQUEST = bytes([Ctap2.CMD.GET_INFO])
 
 
 def memoize_fido2_type_hints() -> bool:
-    """Make python-fido2's per-parse ``get_type_hints`` a per-class lookup (idempotent).
+    """Make python-fido2's per-parse class lookups per-class lookups (idempotent).
 
-    Only replaces the function python-fido2 imported from ``typing``; a release that
-    does something else is left alone. Returns whether the memo is in place.
+    ``typing.get_type_hints`` and ``dataclasses.fields`` of a class never change once
+    the class is made, and python-fido2 only reads what they return (a mapping, a
+    tuple). Only the functions python-fido2 imported from ``typing`` and
+    ``dataclasses`` are replaced; a release that does something else is left alone.
+    Returns whether the type-hint memo is in place.
     """
+    for module in (fido2.utils, fido2.ctap2.base):
+        current = getattr(module, "fields", None)
+        if current is dataclasses.fields:
+            module.fields = _dataclass_fields  # type: ignore[attr-defined]
     current = getattr(fido2.utils, "get_type_hints", None)
     if getattr(current, "__wrapped__", None) is typing.get_type_hints:
         return True
@@ -54,6 +63,19 @@ def memoize_fido2_type_hints() -> bool:
         return False
     fido2.utils.get_type_hints = functools.cache(typing.get_type_hints)  # type: ignore[assignment,attr-defined]
     return True
+
+
+@functools.cache
+def _fields_of_class(cls: Any) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(cls)
+
+
+def _dataclass_fields(class_or_instance: Any) -> tuple[dataclasses.Field[Any], ...]:
+    """``dataclasses.fields``, worked out once per class (an instance has its class's)."""
+    if isinstance(class_or_instance, type):
+        return _fields_of_class(class_or_instance)
+    cls: Any = type(class_or_instance)
+    return _fields_of_class(cls)
 
 
 class InfoCachingCtap2(Ctap2):

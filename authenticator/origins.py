@@ -9,6 +9,7 @@ carry no host to compare, so they are accepted only when the caller asks.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -44,7 +45,18 @@ def check_origin(origin: str, rp_id: str, *, allow_app_origin: bool = False) -> 
     ``co.uk``) is never valid. Non-URL app origins pass only with
     ``allow_app_origin``. The host rule is python-fido2's ``verify_rp_id``; the
     checks around it are the ones it leaves out (it parses any string as a URL).
+
+    The answer depends on the three arguments only (the public suffix list is
+    python-fido2's, fixed at import), so a pair that passed is remembered: each
+    ceremony checks its origin twice, ours and the client data collector's.
+    A pair that fails is checked, and raises, every time.
     """
+    _check_origin(origin, rp_id, allow_app_origin)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_origin(origin: str, rp_id: str, allow_app_origin: bool) -> bool:
+    """The check itself: True, or OriginError (which lru_cache does not keep)."""
     if not rp_id or rp_id != rp_id.strip() or "/" in rp_id or ":" in rp_id.strip("[]"):
         raise OriginError(
             f"RP ID {rp_id!r} is not a domain name; use the bare host, e.g. 'example.com'."
@@ -53,7 +65,7 @@ def check_origin(origin: str, rp_id: str, *, allow_app_origin: bool = False) -> 
         raise OriginError(f"Origin {origin!r} is empty or contains whitespace/control characters.")
     if not is_url_origin(origin):
         if allow_app_origin:
-            return
+            return True
         raise OriginError(
             f"Origin {origin!r} is not an https URL. App origins such as "
             "'android:apk-key-hash:...' or 'ios:bundle-id:...' are accepted only when "
@@ -80,7 +92,7 @@ def check_origin(origin: str, rp_id: str, *, allow_app_origin: bool = False) -> 
     rp = rp_id.lower().rstrip(".")
     # fido2 would let an IP address be a "subdomain" (10.0.0.1 of 0.0.1); a browser does not.
     if verify_rp_id(rp, origin) and (host == rp or not _is_ip_address(host)):
-        return
+        return True
     raise OriginError(
         f"Origin {origin!r} may not use RP ID {rp_id!r}: the origin's host must be "
         f"{rp!r} or a subdomain of it (for example {default_origin(rp)!r})."

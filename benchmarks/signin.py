@@ -37,6 +37,8 @@ THREE_CALL = "3-call / 2-call passkey sign-in"
 COGNITO_CALLS = "Cognito calls per 2-call / 3-call sign-in"
 DYNAMO_2 = "self-hosted DynamoDB requests per 2-call sign-in"
 DYNAMO_3 = "self-hosted DynamoDB requests per 3-call sign-in"
+LOGINID_2 = "LoginID HTTP requests per 2-call sign-in"
+LOGINID_3 = "LoginID HTTP requests per 3-call sign-in"
 CONCURRENT = "concurrent headless sign-ins ({kind}, N={n})"
 CLI_MEMORY = "peak memory of a CLI sign-in (`cognito-passkey sign-in`)"
 NS = (1, 4, 16)
@@ -50,6 +52,8 @@ ROWS = (
     CLI_MEMORY,
     DYNAMO_2,
     DYNAMO_3,
+    LOGINID_2,
+    LOGINID_3,
 )
 
 
@@ -468,6 +472,51 @@ def figures(count: int, per_worker: int) -> list[Figure]:
                     None,
                     "<= 2" if dialect == "2" else "report",
                     total <= 2 if dialect == "2" else None,
+                )
+            )
+        _progress("LoginID requests per sign-in")
+        rows += loginid_requests(aws)
+    return rows
+
+
+def loginid_requests(aws: Any) -> list[Figure]:
+    """The HTTP requests the deployed Lambdas make to the LoginID API during one sign-in of
+    each dialect, as the LoginID-compatible loopback server (tests/loginid_server.py)
+    records them. Two are needed: authentication init and complete."""
+    from cognito_passkey.local import DeploySpec
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from loginid_server import loginid_server
+
+    rows = []
+    with loginid_server(rp_id="localhost", origins=("https://localhost",)) as service:
+        deployment = aws.deploy(
+            DeploySpec(
+                backend="loginid",
+                stack_name="bench-loginid",
+                rp_id="localhost",
+                origins=("https://localhost",),
+                loginid_base_url=service.base_url,
+                loginid_private_key=service.tenant_key_pem,
+            )
+        )
+        client = make_client(deployment)
+        enrol(client, "bench-loginid-user")
+        for row, fast in ((LOGINID_2, True), (LOGINID_3, False)):
+            client.fast_signin = fast
+            client.sign_in_passkey("bench-loginid-user")  # warm: the secret is read once
+            before = len(service.requests)
+            client.sign_in_passkey("bench-loginid-user")
+            paths = collections.Counter(path for _method, path in service.requests[before:])
+            listed = ", ".join(f"{path} {n}" for path, n in sorted(paths.items()))
+            rows.append(
+                Figure(
+                    row,
+                    f"{sum(paths.values())} ({listed})",
+                    "2 (auth/init + auth/complete)",
+                    None,
+                    "report",
+                    None,
                 )
             )
     return rows

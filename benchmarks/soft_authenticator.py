@@ -26,9 +26,11 @@ ORIGIN = "https://example.com"
 RAW = "raw ECDSA P-256 sign"
 MEMORY = "soft assertion, whole client path, memory store"
 FILE = "soft assertion, whole client path, file store"
+FIDO2_ALONE = "python-fido2 client alone, soft device's answers replayed"
+FLOOR = "durable atomic replace of a store-sized file (file store floor)"
 COUNTER_1 = "file store counter updates, 1 process"
 COUNTER_4 = "file store counter updates, 4 processes"
-ROWS = (MEMORY, FILE, COUNTER_1, COUNTER_4)
+ROWS = (MEMORY, FIDO2_ALONE, FILE, FLOOR, COUNTER_1, COUNTER_4)
 
 
 def _per_call(action: Callable[[], object], seconds: float) -> float:
@@ -92,6 +94,67 @@ def assertion(store: Any) -> Callable[[], object]:
     return lambda: authenticator.get(request, origin=ORIGIN, rp_id=RP_ID)
 
 
+def fido2_alone() -> Callable[[], object]:
+    """python-fido2's own share of an assertion: its ``Fido2Client`` (kept per device, as
+    ours is) runs the same getAssertion flow against a device that answers each command
+    with what the soft device answered in a recorded ceremony, at no cost. No WebAuthn JSON,
+    no origin check, no soft device: what is left when everything of ours is free."""
+    from cognito_passkey.authenticator.fido2_cache import DeviceClient
+    from cognito_passkey.authenticator.soft import MemoryCredentialStore
+    from fido2.client import DefaultClientDataCollector, UserInteraction
+    from fido2.ctap import CtapDevice
+
+    authenticator, server, credential = registered(MemoryCredentialStore())
+    real = authenticator.device
+    answers: dict[tuple[int, bytes], list[bytes]] = {}
+    seen: dict[tuple[int, bytes], int] = {}
+    recording = [True]
+
+    class Replay(CtapDevice):
+        capabilities = real.capabilities
+
+        def call(
+            self, cmd: int, data: bytes = b"", event: Any = None, on_keepalive: Any = None
+        ) -> bytes:
+            key = (cmd, bytes(data[:1]))  # the CTAP command byte; answers in recorded order
+            if recording[0]:
+                answer: bytes = real.call(cmd, data, event, on_keepalive)
+                answers.setdefault(key, []).append(answer)
+                return answer
+            count = seen[key] = seen.get(key, 0) + 1
+            recorded = answers[key]
+            return recorded[(count - 1) % len(recorded)]
+
+        @classmethod
+        def list_devices(cls) -> Any:
+            return iter(())
+
+    kept = DeviceClient(Replay())
+    collector = DefaultClientDataCollector(ORIGIN)
+    options, _state = server.authenticate_begin([credential])
+
+    def once() -> None:
+        seen.clear()
+        client = kept.for_ceremony(collector, UserInteraction())
+        client.get_assertion(options.public_key).get_response(0)
+
+    once()  # a new client reads GetInfo once more; record a steady ceremony next
+    answers.clear()
+    once()
+    recording[0] = False
+    return once
+
+
+def durable_replace(path: Path) -> Callable[[], object]:
+    """One write of the file store's own kind (temporary file, fsync, rename, fsync of the
+    folder) of a file as large as the store at ``path``: what each assertion must write."""
+    from cognito_passkey.authenticator._files import write_atomically
+
+    data = path.read_bytes()
+    target = path.with_name("floor.json")
+    return lambda: write_atomically(target, data)
+
+
 def _bump(path: str, credential_id: bytes, count: int, ready: Any) -> None:
     from cognito_passkey.authenticator.soft import FileCredentialStore
 
@@ -139,11 +202,15 @@ def figures(seconds: float, updates: int) -> list[Figure]:
 
     header("software authenticator")
     with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
+        store_path = Path(folder) / "store.json"
+        file_assertion = assertion(FileCredentialStore(store_path))
         costs = alternating(
             {
                 RAW: raw_sign(),
                 MEMORY: assertion(MemoryCredentialStore()),
-                FILE: assertion(FileCredentialStore(Path(folder) / "store.json")),
+                FIDO2_ALONE: fido2_alone(),
+                FILE: file_assertion,
+                FLOOR: durable_replace(store_path),
             },
             seconds,
         )
@@ -161,6 +228,25 @@ def figures(seconds: float, updates: int) -> list[Figure]:
                 ratio <= limit,
             )
         )
+    alone = costs[FIDO2_ALONE]
+    rows.insert(
+        1,
+        Figure(
+            FIDO2_ALONE,
+            f"{alone * 1e3:.2f} ms; memory store = this x {costs[MEMORY] / alone:.2f}",
+            f"{raw * 1e6:.0f} us ({RAW})",
+            alone / raw,
+        ),
+    )
+    floor = costs[FLOOR]
+    rows.append(
+        Figure(
+            FLOOR,
+            f"{floor * 1e3:.2f} ms; file store = floor x {costs[FILE] / floor:.2f}",
+            f"{raw * 1e6:.0f} us ({RAW})",
+            floor / raw,
+        )
+    )
     one, intact_one = counter_updates(updates, 1)
     four, intact_four = counter_updates(updates, 4)
     rows.append(Figure(COUNTER_1, f"{one:.0f}/s", "-", None, "no update lost", intact_one))

@@ -25,6 +25,7 @@ from cognito_passkey.authenticator._files import (
     check_private_dir,
     check_private_file,
     ensure_private_dir,
+    read_at_most,
     write_private,
 )
 from cognito_passkey.client import errors
@@ -279,8 +280,9 @@ class CredentialsCache:
         try:
             check_private_dir(self.directory)
             with path.open("rb") as handle:
-                check_private_file(path, os.fstat(handle.fileno()))
-                raw = handle.read(MAX_FILE_BYTES + 1)
+                opened = os.fstat(handle.fileno())
+                check_private_file(path, opened)
+                raw = read_at_most(handle, MAX_FILE_BYTES + 1, opened.st_size)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except UnsafePathError as exc:

@@ -15,7 +15,6 @@ for (their unverified claims; a mismatch is a cache miss).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -30,6 +29,7 @@ from cognito_passkey.authenticator._files import (
     check_private_dir,
     check_private_file,
     ensure_private_dir,
+    read_at_most,
     write_private,
 )
 from cognito_passkey.client.errors import ConfigurationError, TokenError
@@ -92,6 +92,7 @@ class TokenCache:
     Only a directory or file others could have changed is an error (ConfigurationError):
     the OS failing to read or write is a warning, as the cache only saves a touch of the key.
     ``enabled=False`` (default: unless ``COGNITO_PASSKEY_NO_CACHE=1``) reads and writes nothing.
+    ``quarantine=False`` leaves a damaged file in place (a miss, nothing said).
     """
 
     def __init__(
@@ -100,14 +101,20 @@ class TokenCache:
         *,
         warn: Callable[[str], None] = warn_on_stderr,
         enabled: bool | None = None,
+        quarantine: bool = True,
     ) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.enabled = not cache_disabled_by_env() if enabled is None else enabled
+        # False: a damaged file is only a miss, left in place and unmentioned, for a later
+        # read that moves it aside and says so (the CLI's fast path hands over to that one).
+        self.quarantine = quarantine
         self._warn = warn
         self._warned: set[str] = set()
 
     def path_for(self, key: CacheKey, username: str) -> Path:
         """The file of ``username``: readable profile prefix, hashed identity."""
+        import hashlib
+
         digest = hashlib.sha256(f"{key.scope()}|{username}".encode()).hexdigest()[:24]
         return self.directory / f"{key.profile}.{digest}.json"
 
@@ -196,7 +203,7 @@ class TokenCache:
             with path.open("rb") as handle:
                 opened = os.fstat(handle.fileno())
                 check_private_file(path, opened)
-                raw = handle.read(MAX_FILE_BYTES + 1)
+                raw = read_at_most(handle, MAX_FILE_BYTES + 1, opened.st_size)
         except FileNotFoundError:
             return None
         except UnsafePathError as exc:
@@ -216,7 +223,8 @@ class TokenCache:
             if not isinstance(name, str):
                 raise ValueError("no username")
         except (ValueError, KeyError, TypeError, TokenError):
-            self._quarantine(path, opened)
+            if self.quarantine:
+                self._quarantine(path, opened)
             return None
         if document.get("scope") != key.scope() or (username is not None and name != username):
             return None

@@ -3,15 +3,20 @@
 Data (tokens, lists) goes to stdout and only when asked for with ``--output``;
 prompts, progress and errors go to stderr. Every command reads its settings as
 flag > ``COGNITO_PASSKEY_*`` environment > profile (``--profile``). Heavy
-libraries load inside the commands, so ``--help`` stays fast.
+libraries load inside the commands, so ``--help`` stays fast, and a plain cache-hit
+``token`` is answered before click is even imported (``token_fast_path``); the click group
+itself is built in ``cli_root``.
 """
 
 from __future__ import annotations
 
-import click
+import sys
+from typing import TYPE_CHECKING, Final
+
 from cognito_passkey.client import exit_codes
-from cognito_passkey.client.cli_options import debug_option, group_settings_options
-from cognito_passkey.client.cli_support import ReportingGroup
+
+if TYPE_CHECKING:
+    import click
 
 HELP_EPILOG = (
     "Settings come from flags (given after the command, or before it: "
@@ -22,14 +27,6 @@ HELP_EPILOG = (
     "user ($COGNITO_PASSKEY_CACHE_DIR or the user cache dir); they are printed on stdout only "
     "with --output. " + exit_codes.EPILOG
 )
-
-
-def _set_non_interactive(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    if value:
-        from cognito_passkey.client.cli_prompts import NON_INTERACTIVE_META
-
-        ctx.find_root().meta[NON_INTERACTIVE_META] = True
-    return value
 
 
 _C = "cognito_passkey.client.commands."
@@ -87,28 +84,26 @@ from these lines, each the first line of the command's own docstring (a test kee
 and a run imports one command module, not all of them."""
 
 
-@click.group(
-    cls=ReportingGroup,
-    lazy=COMMANDS,
-    epilog=HELP_EPILOG,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-@click.option(
-    "--non-interactive",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_set_non_interactive,
-    help="Never prompt: a command that would ask fails at once (exit 2) naming the flag or "
-    "variable to use instead (also CI=true). Without a terminal, hidden prompts fail the same way.",
-)
-@click.version_option(package_name="cognito-passkey", prog_name="cognito-passkey")
-@group_settings_options
-@debug_option
-def cli() -> None:
-    """Passkey (FIDO2/WebAuthn) sign-in to Amazon Cognito from the terminal."""
+FAST_PATH_COMMAND: Final = "token"
+"""The command :mod:`~cognito_passkey.client.token_fast_path` may answer before click loads."""
+
+
+def __getattr__(name: str) -> click.Group:
+    """``cli``, the root group, built on first use (PEP 562): the fast path never needs it."""
+    if name == "cli":
+        from cognito_passkey.client.cli_root import cli
+
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Console entry point."""
+    if sys.argv[1:2] == [FAST_PATH_COMMAND]:
+        from cognito_passkey.client.token_fast_path import answered
+
+        if answered(sys.argv[1:]):
+            return
+    from cognito_passkey.client.cli_root import cli
+
     cli(prog_name="cognito-passkey")

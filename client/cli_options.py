@@ -8,11 +8,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import click
-from click.shell_completion import CompletionItem
 from cognito_passkey.client.cli_output import OUTPUT_HELP, UsageLineError, Which, output_choice
-from cognito_passkey.client.setting_names import FLAG_KEYS, NO_CACHE_ENV
+from cognito_passkey.client.setting_names import (
+    FLAG_KEYS,
+    NO_CACHE_ENV,
+    OUTPUT_FLAGS,
+    PROFILE_FLAG,
+    TOKEN_TYPES,
+    TYPE_FLAG,
+    flag_of,
+)
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
     from cognito_passkey.client.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,6 +70,8 @@ def complete_profiles(
     _ctx: click.Context, _param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """Profile names from the config file, for shell completion of ``--profile``."""
+    from click.shell_completion import CompletionItem  # only completion needs it
+
     try:
         from cognito_passkey.client.config import list_profiles
 
@@ -73,7 +83,7 @@ def complete_profiles(
 
 def _profile_option(func: Any) -> Any:
     return click.option(
-        "--profile",
+        PROFILE_FLAG,
         default=None,
         shell_complete=complete_profiles,
         help="Profile in the config file (default: 'default').",
@@ -83,7 +93,7 @@ def _profile_option(func: Any) -> Any:
 def setting_flags(func: Any) -> Any:
     """The setting flags and ``--profile``, passed to the command as they were given."""
     for key in reversed(FLAG_KEYS):
-        flag = "--" + key.replace("_", "-")
+        flag = flag_of(key)
         help_text = _SETTING_HELP.get(key, key.replace("_", " ").capitalize() + ".")
         func = click.option(flag, key, default=None, help=help_text)(func)
     return _profile_option(func)
@@ -100,7 +110,7 @@ def group_settings_options(func: F) -> F:
     P COMMAND``; a command's own flag wins over the group's (see :func:`settings_options`)."""
     decorated: Any = func
     for key in (*reversed(FLAG_KEYS), "profile"):
-        flag = "--" + key.replace("_", "-")
+        flag = flag_of(key)
         decorated = click.option(
             flag,
             key,
@@ -157,16 +167,15 @@ def output_options(default: str | None) -> Callable[[F], F]:
 
     def decorate(func: F) -> F:
         func = click.option(
-            "--type",
+            TYPE_FLAG,
             "which",
-            type=click.Choice(["id", "access", "all"]),
+            type=click.Choice(TOKEN_TYPES),
             default=None,
             help="Which token: id, access, or all (default: id for --output token, else all; "
             "-o token takes one token, not all).",
         )(func)
         return click.option(
-            "--output",
-            "-o",
+            *OUTPUT_FLAGS,
             type=output_choice(tokens=True),
             default=default,
             show_default=default is not None,
@@ -180,14 +189,12 @@ def output_options(default: str | None) -> Callable[[F], F]:
 
 def which_of(output: str | None, which: str | None) -> Which:
     """The tokens to print; ``-o token --type all`` is a usage error (one token only)."""
-    if output == "token" and which == "all":
+    from cognito_passkey.client.token_request import tokens_wanted
+
+    chosen = tokens_wanted(output, which)
+    if chosen is None:
         raise UsageLineError("-o token prints one token: use --type id or --type access")
-    if which:
-        return cast(Which, which)
-    return "id" if output == "token" else "all"
-
-
-USER_ENV: Final = "COGNITO_PASSKEY_USER"
+    return chosen
 
 
 def no_cache_option(func: F) -> F:
@@ -207,13 +214,13 @@ def chosen_user(typed: str | None, settings: Settings, *, name: str = "USER") ->
     not act for whoever signed in last. Without one, only the profile's ``user`` (or
     COGNITO_PASSKEY_USER) stands in.
     """
+    from cognito_passkey.client.token_request import USER_ENV, user_for
+
+    found = user_for(typed, settings)
+    if found is not None:
+        return found
     if typed is not None:
-        if not typed.strip():
-            raise UsageLineError(f"{name} is empty: give a user name")
-        return typed, ""
-    if settings.user:
-        from_env = bool(os.environ.get(USER_ENV, "").strip())
-        return settings.user, USER_ENV if from_env else f"profile {settings.profile}"
+        raise UsageLineError(f"{name} is empty: give a user name")
     raise UsageLineError(
         f"no {name} given and profile {settings.profile!r} has no default user: pass {name} "
         f"or run `cognito-passkey config set user=NAME` (or set {USER_ENV})"

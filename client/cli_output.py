@@ -10,15 +10,17 @@ token). An empty list is ``[]`` in JSON; in text it prints nothing on stdout and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, Final, Literal
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import click
+from cognito_passkey.client.token_text import ENV_NAMES as ENV_NAMES  # re-exported names
+from cognito_passkey.client.token_text import Output as Output
+from cognito_passkey.client.token_text import Which as Which
+from cognito_passkey.client.token_text import token_fields as token_fields
+from cognito_passkey.client.token_text import token_lines
 
 if TYPE_CHECKING:
     from cognito_passkey.client.tokens import Tokens
-
-Output = Literal["text", "json", "env", "token"]
-Which = Literal["id", "access", "all"]
 
 LIST_OUTPUTS: Final = ("text", "json")
 TOKEN_OUTPUTS: Final = ("text", "json", "env", "token")
@@ -29,13 +31,6 @@ OUTPUT_HELP: Final = (
     "on stderr); json: JSON; for tokens also env (shell exports) and token (the bare token)."
 )
 """The one description of ``--output``; each command's --help repeats it."""
-
-ENV_NAMES = {
-    "id_token": "COGNITO_ID_TOKEN",
-    "access_token": "COGNITO_ACCESS_TOKEN",
-    "refresh_token": "COGNITO_REFRESH_TOKEN",
-    "expires_at": "COGNITO_TOKEN_EXPIRES_AT",
-}
 
 
 class UsageLineError(click.UsageError):
@@ -117,43 +112,21 @@ def progress(message: str) -> None:
     click.echo(message, err=True)
 
 
-def token_fields(tokens: Tokens, which: Which) -> dict[str, Any]:
-    """The selected tokens as a dict (``all`` adds the refresh token and expiry)."""
-    if which == "id":
-        return {"id_token": tokens.id_token}
-    if which == "access":
-        return {"access_token": tokens.access_token}
-    return tokens.to_dict()
-
-
 def emit_tokens(tokens: Tokens, output: Output, which: Which, username: str | None = None) -> None:
     """Print tokens on stdout in ``output`` form; the one place a token is ever printed.
 
     ``env`` always carries the expiry (COGNITO_TOKEN_EXPIRES_AT), whichever token is chosen.
     """
-    selected = token_fields(tokens, which)
-    if output == "token":
-        if which == "all":
-            raise UsageLineError("-o token prints one token: add --type id or --type access")
-        click.echo(next(iter(selected.values())))
-        return
-    if output == "env":
-        selected.setdefault("expires_at", tokens.expires_at)
-        for key, value in selected.items():
-            if key in ENV_NAMES and value is not None:
-                import shlex
-
-                click.echo(f"export {ENV_NAMES[key]}={shlex.quote(str(value))}")
-        return
-    document = dict(selected)
-    if username is not None and which == "all":
-        document["username"] = username
+    if output == "token" and which == "all":
+        raise UsageLineError("-o token prints one token: add --type id or --type access")
     if output == "text":
+        document = dict(token_fields(tokens, which))
+        if username is not None and which == "all":
+            document["username"] = username
         emit_record(document, output)
-    else:
-        import json
-
-        click.echo(json.dumps(document, indent=2))
+        return
+    for line in token_lines(tokens, output, which, username):
+        click.echo(line)
 
 
 EXEC_ENV_KEYS = ("id_token", "access_token", "expires_at")

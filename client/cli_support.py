@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import click
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.cli_prompts import interrupted_by_ctrl_c, non_interactive
+from cognito_passkey.client.token_request import cache_for as cache_for  # re-exported
 
 if TYPE_CHECKING:
     import boto3
-    from cognito_passkey.client.cache import CacheKey, TokenCache
     from cognito_passkey.client.config import Settings
     from cognito_passkey.client.passkey_client import PasskeyClient
 
@@ -72,21 +72,6 @@ class Library:
 
 
 pass_library = click.make_pass_decorator(Library, ensure=True)
-
-
-def cache_for(settings: Settings, *, no_cache: bool = False) -> tuple[TokenCache, CacheKey]:
-    """The token cache (switched off by ``--no-cache``) and this profile's key in it."""
-    from cognito_passkey.client.cache import CacheKey, TokenCache
-
-    settings.require_pool()
-    assert settings.user_pool_id is not None and settings.client_id is not None
-    key = CacheKey(
-        profile=settings.profile,
-        user_pool_id=settings.user_pool_id,
-        client_id=settings.client_id,
-        endpoint_url=settings.endpoint_url,
-    )
-    return TokenCache(enabled=False if no_cache else None), key
 
 
 def error_line(exc: BaseException) -> str:

@@ -39,3 +39,14 @@ FLOWS: Final = ("custom", "native")
 FLAG_KEYS: Final = tuple(key for key in PROFILE_KEYS if key != "user")
 """The keys that are also command-line flags: the default user is not one (USER is an
 argument of the commands, and ``passkeys --user`` already names whose passkeys)."""
+
+PROFILE_FLAG: Final = "--profile"
+OUTPUT_FLAGS: Final = ("--output", "-o")
+TYPE_FLAG: Final = "--type"
+TOKEN_TYPES: Final = ("id", "access", "all")
+"""``--type``'s choices: which token(s) a token command prints."""
+
+
+def flag_of(key: str) -> str:
+    """The command-line flag of setting ``key``: ``user_pool_id`` -> ``--user-pool-id``."""
+    return "--" + key.replace("_", "-")

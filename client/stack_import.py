@@ -7,6 +7,7 @@ that key for ``config set``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 from cognito_passkey.client.errors import ConfigurationError, NetworkError
@@ -25,6 +26,24 @@ OUTPUT_KEYS: Final = {
     "IdentityPoolId": "identity_pool_id",
 }
 """Stack output -> profile key; keys the config does not know yet are skipped."""
+
+
+def profile_from_outputs(
+    outputs: Mapping[str, str], *, endpoint_url: str | None = None
+) -> dict[str, str]:
+    """The profile keys a stack's outputs give (:data:`OUTPUT_KEYS`; empty outputs left out).
+
+    With ``endpoint_url`` (a local AWS) the management URL is the one that reaches its
+    function there. ``config import-stack`` and the local deployments both read outputs here.
+    """
+    profile = {
+        key: outputs[output]
+        for output, key in OUTPUT_KEYS.items()
+        if outputs.get(output) and key in PROFILE_KEYS
+    }
+    if endpoint_url and profile.get("management_url"):
+        profile["management_url"] = local_function_url(endpoint_url, profile["management_url"])
+    return profile
 
 
 def profile_from_stack(
@@ -76,13 +95,7 @@ def profile_from_stack(
             f"stack {stack_name!r} ({stack['StackStatus']}) has no UserPoolId output: "
             "is it deployed from one of the cognito-passkey templates?"
         )
-    profile = {
-        key: outputs[output]
-        for output, key in OUTPUT_KEYS.items()
-        if output in outputs and outputs[output] and key in PROFILE_KEYS
-    }
-    if endpoint_url and profile.get("management_url"):
-        profile["management_url"] = local_function_url(endpoint_url, profile["management_url"])
+    profile = profile_from_outputs(outputs, endpoint_url=endpoint_url)
     if "region" not in profile and cloudformation.meta.region_name:
         profile["region"] = cloudformation.meta.region_name
     return profile

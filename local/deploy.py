@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from cognito_passkey.client.stack_import import profile_from_outputs
 from cognito_passkey.local import build
 from cognito_passkey.local.defaults import (
     BACKEND_LOGINID,
@@ -128,20 +129,16 @@ class Deployment:
         return local_function_url(self.endpoint, url) if url else None
 
     def profile_settings(self) -> dict[str, str]:
-        """The client profile keys (contracts: the config API) for this deployment."""
-        settings = {
-            "user_pool_id": self.user_pool_id,
-            "client_id": self.client_id,
+        """The client profile keys (contracts: the config API) for this deployment: what
+        its outputs give, as ``config import-stack`` reads them, with the local server's
+        region and endpoint and the relying party it was deployed for."""
+        return {
+            **profile_from_outputs(self.outputs, endpoint_url=self.endpoint),
             "region": REGION,
             "endpoint_url": self.endpoint,
             "rp_id": self.rp_id,
             "origin": self.origin,
         }
-        if self.management_url:
-            settings["management_url"] = self.management_url
-        if self.outputs.get("IdentityPoolId"):
-            settings["identity_pool_id"] = self.outputs["IdentityPoolId"]
-        return settings
 
     def to_dict(self) -> dict[str, Any]:
         return {

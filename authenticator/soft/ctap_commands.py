@@ -8,7 +8,9 @@ status each failure returns.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import struct
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ NEXT_ASSERTION_WINDOW_SECONDS: Final = 30.0
 FIRMWARE_VERSION: Final = 1
 
 FLAG = AuthenticatorData.FLAG
+_FLAGS_AND_COUNT: Final = struct.Struct(">BI")
 
 
 class Command(IntEnum):
@@ -403,11 +406,13 @@ class CtapAuthenticator:
             count = current.sign_count if current is not None else None
         if count is None:  # deleted meanwhile (another process)
             raise fail(ERR.NO_CREDENTIALS)
-        auth_data = AuthenticatorData.create(_rp_id_hash(credential.rp_id), flags, count)
+        # rpIdHash, flags, signCount (CTAP 2.1 6.1): no attested data or extensions here,
+        # so the bytes are packed directly rather than built and parsed by AuthenticatorData.
+        auth_data = _rp_id_hash(credential.rp_id) + _FLAGS_AND_COUNT.pack(flags, count)
         signature = sign(credential.load_private_key(), auth_data + client_data_hash)
         response: dict[int, Any] = {
             1: {"type": "public-key", "id": credential.credential_id},
-            2: bytes(auth_data),
+            2: auth_data,
             3: signature,
         }
         if credential.discoverable:
@@ -463,5 +468,7 @@ class CtapAuthenticator:
         return flags
 
 
+@functools.lru_cache(maxsize=64)
 def _rp_id_hash(rp_id: str) -> bytes:
+    """SHA-256 of the RP ID, kept for the few RP IDs a key serves."""
     return hashlib.sha256(rp_id.encode("utf-8")).digest()

@@ -30,22 +30,24 @@ class AuthenticatorPinProtocol:
         self._maths = maths
         self._cipher: PinProtocol = maths  # fido2 types encrypt/decrypt/authenticate here
         self.version: int = maths.VERSION
-        self._key = ec.generate_private_key(ec.SECP256R1())
+        self.regenerate()
 
     def regenerate(self) -> None:
         """New key agreement key (at power-up and after a wrong PIN)."""
         self._key = ec.generate_private_key(ec.SECP256R1())
-
-    def key_agreement(self) -> dict[int, Any]:
-        """The public key agreement key as a COSE_Key (alg -25, ECDH-ES+HKDF-256)."""
         numbers = self._key.public_key().public_numbers()
-        return {
+        # Its COSE form, read by every getKeyAgreement until the next regeneration.
+        self._cose = {
             _COSE_KTY: 2,
             _COSE_ALG: _ECDH_ES_HKDF_256,
             _COSE_CRV: 1,
             _COSE_X: numbers.x.to_bytes(32, "big"),
             _COSE_Y: numbers.y.to_bytes(32, "big"),
         }
+
+    def key_agreement(self) -> dict[int, Any]:
+        """The public key agreement key as a COSE_Key (alg -25, ECDH-ES+HKDF-256)."""
+        return dict(self._cose)
 
     def decapsulate(self, peer: Mapping[int, Any]) -> bytes:
         """Shared secret with the platform's COSE key; ValueError if the key is bad."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -29,6 +29,27 @@ def _held() -> dict[int, StoreContents | None]:
     if held is None:
         held = _snapshots.held = {}
     return held
+
+
+class _OneSnapshot:
+    """``CredentialStore.one_snapshot``'s context (a class: entered on every CTAP command,
+    where a generator-based context manager costs several times as much)."""
+
+    __slots__ = ("_key", "_outer")
+
+    def __init__(self, key: int) -> None:
+        self._key = key
+        self._outer = False
+
+    def __enter__(self) -> None:
+        held = _held()
+        self._outer = self._key not in held  # nested: the outer snapshot serves
+        if self._outer:
+            held[self._key] = None
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._outer:
+            del _held()[self._key]
 
 
 @dataclass
@@ -80,23 +101,14 @@ class CredentialStore(abc.ABC):
 
     # One snapshot per command ------------------------------------------------
 
-    @contextlib.contextmanager
-    def one_snapshot(self) -> Iterator[None]:
+    def one_snapshot(self) -> contextlib.AbstractContextManager[None]:
         """Reads on this thread inside share one snapshot, taken on the first read.
 
         One CTAP command then reads a consistent store once rather than once per
         question (a file store: one locked read). A change inside drops the snapshot, and
         changes always read afresh under the store's lock, so no update is lost.
         """
-        held = _held()
-        if id(self) in held:  # nested: the outer snapshot serves
-            yield
-            return
-        held[id(self)] = None
-        try:
-            yield
-        finally:
-            del held[id(self)]
+        return _OneSnapshot(id(self))
 
     def _snapshot(self) -> StoreContents:
         held = _held()

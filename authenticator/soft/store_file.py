@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from filelock import FileLock, Timeout
 
-from .._files import ensure_private_dir, write_private
+from .._files import ensure_private_dir, read_at_most, write_private
 from ..errors import (
     CredentialStoreError,
     StoreCorruptedError,
@@ -94,6 +94,8 @@ class FileCredentialStore(CredentialStore):
         self._lock_timeout = lock_timeout
         # (KDF parameters, derived key): scrypt runs once per store object, not per read.
         self._key_cache: tuple[KdfParams, bytes] | None = None
+        # (bytes read, what they parsed to): a command reads the file a few times unchanged.
+        self._last_read: tuple[bytes, StoreContents] | None = None
 
     def __repr__(self) -> str:
         encrypted = ", encrypted" if self._passphrase is not None else ""
@@ -178,13 +180,21 @@ class FileCredentialStore(CredentialStore):
                 ) from None
             raise CredentialStoreError(f"{self.path}: cannot open the store: {e}") from None
         try:  # checked before fdopen, which raises IsADirectoryError for a directory
-            self._check_file(os.fstat(fd))
+            info = os.fstat(fd)
+            self._check_file(info)
         except BaseException:
             os.close(fd)
             raise
         with os.fdopen(fd, "rb") as f:
-            raw = f.read(_MAX_STORE_BYTES + 1)
-        return self.contents_from_bytes(raw)
+            raw = read_at_most(f, _MAX_STORE_BYTES + 1, info.st_size)
+        # The file is opened, checked and read every time (another process may have replaced
+        # it); only bytes equal to the last ones parsed skip the parse (and decryption).
+        last = self._last_read
+        if last is not None and last[0] == raw:
+            return last[1].copy()
+        contents = self.contents_from_bytes(raw)
+        self._last_read = (raw, contents.copy())
+        return contents
 
     def contents_from_bytes(self, raw: bytes) -> StoreContents:
         """Decode a whole store file read elsewhere (an environment variable, say)."""

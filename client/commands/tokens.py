@@ -22,6 +22,8 @@ from cognito_passkey.client.cli_support import (
 from cognito_passkey.client.config import (
     Settings,
 )
+from cognito_passkey.client.token_request import whose_line
+from cognito_passkey.client.token_text import TOKEN_DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
     pass
@@ -29,8 +31,9 @@ if TYPE_CHECKING:
 
 def _say_whose(username: str, default_of: str, what: str) -> None:
     """Name the user on stderr when nobody typed it: a default must never act unseen."""
-    if default_of:
-        progress(f"{what} of {username} ({default_of})")
+    line = whose_line(username, default_of, what)
+    if line:
+        progress(line)
 
 
 @click.command("sign-in", epilog=exit_codes.EPILOG)
@@ -74,7 +77,7 @@ def sign_in(
 )
 @click.option("--verify", is_flag=True, help="Check the token(s) against the pool's JWKS first.")
 @no_cache_option
-@output_options("token")
+@output_options(TOKEN_DEFAULT_OUTPUT)
 @settings_options
 @pass_library
 def token(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, NoReturn, ParamSpec, TypeVar
@@ -197,15 +197,14 @@ class SelfHostedBackend:
 
     def _credentials(self, username: str, sub: str | None) -> list[StoredCredential]:
         """The passkeys of the user with ``sub`` (none without one)."""
-        stored = self._store(self.store.credentials, username)
-        return [c for c in stored if sub and c.sub == sub]
+        return _of_user(self._store(self.store.credentials, username), sub)
 
     def begin_authentication(
         self, username: str, *, decoy: bool = False, sub: str | None = None, sealed: bool = False
     ) -> Ceremony:
         key = self._store(self.store.deployment_key)
         everyone = self._store(self.store.credentials, username)
-        stored = [c for c in everyone if sub and c.sub == sub]
+        stored = _of_user(everyone, sub)
         decoy = decoy or not stored
         descriptors = _sign_in_descriptors(key, username, stored, decoy=decoy)
         options, _ = self.server.authenticate_begin(descriptors, user_verification=self._uv)
@@ -221,15 +220,17 @@ class SelfHostedBackend:
     ) -> None:
         taken = self._take(username, state, _KIND_GET)
         record = taken.record
-        if taken.snapshot is None:  # a snapshot too large to keep, or a challenge without
-            everyone = self._store(self.store.credentials, username)
-            others = [c.credential_id for c in everyone]
-            stored = [c for c in everyone if sub and c.sub == sub]
+        # the passkeys the sign-in offered: its snapshot, or (a snapshot too large to keep,
+        # or a challenge without) the table now; ``known`` adds the name's other users' ids
+        everyone: Sequence[StoredCredential]
+        others: Sequence[bytes]
+        if taken.snapshot is None:
+            everyone, others = self._store(self.store.credentials, username), ()
         else:
-            snapshot = taken.snapshot
-            others = [*snapshot.others, *(c.credential_id for c in snapshot.credentials)]
-            stored = [c for c in snapshot.credentials if sub and c.sub == sub]
-        if assertion.credential_id in others and not any(
+            everyone, others = taken.snapshot.credentials, taken.snapshot.others
+        stored = _of_user(everyone, sub)
+        known = {*others, *(c.credential_id for c in everyone)}
+        if assertion.credential_id in known and not any(
             c.credential_id == assertion.credential_id for c in stored
         ):
             raise Rejected(errors.USER_MISMATCH, "the passkey is of another user of this name")
@@ -404,6 +405,11 @@ def _snapshot(
         credentials=tuple(stored),
         others=tuple(c.credential_id for c in everyone if c.credential_id not in mine),
     )
+
+
+def _of_user(credentials: Iterable[StoredCredential], sub: str | None) -> list[StoredCredential]:
+    """The credentials registered for ``sub`` (none without one: older ones belong to nobody)."""
+    return [c for c in credentials if sub and c.sub == sub]
 
 
 def _counter_regression(

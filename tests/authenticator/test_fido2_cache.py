@@ -3,11 +3,13 @@ drives the software key over CTAP exactly as it drives a USB key."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import fido2.ctap2.base
 import fido2.utils
 import pytest
 from cognito_passkey.authenticator import SoftAuthenticator, errors
@@ -118,6 +120,16 @@ def test_type_hints_of_fido2_classes_are_computed_once() -> None:
     assert memoize_fido2_type_hints()  # idempotent
     hints: Callable[[type], Any] = fido2.utils.get_type_hints  # type: ignore[attr-defined]
     assert hints(Info) is hints(Info)
+
+
+def test_dataclass_fields_of_fido2_classes_are_computed_once() -> None:
+    memoize_fido2_type_hints()
+    for module in (fido2.utils, fido2.ctap2.base):
+        fields: Callable[[Any], Any] = module.fields
+        assert fields(Info) is fields(Info)
+        assert fields(Info) == dataclasses.fields(Info)
+        info = Info.from_dict({1: ["FIDO_2_0"], 3: bytes(16)})
+        assert fields(info) is fields(Info)  # an instance has its class's fields
 
 
 def test_the_soft_ceremony_runs_on_the_callers_thread(kit: Any, rp: Any) -> None:

@@ -79,3 +79,18 @@ def test_app_origins_only_when_allowed(origin: str) -> None:
 def test_allowing_app_origins_does_not_loosen_url_origins() -> None:
     with pytest.raises(OriginError):
         check_origin("https://evil.example.net", "example.com", allow_app_origin=True)
+
+
+def test_a_pair_that_passed_is_remembered_and_a_failing_one_raises_every_time() -> None:
+    from cognito_passkey.authenticator import origins
+
+    origins.check_origin("https://remembered.example.org", "example.org")
+    hits = origins._check_origin.cache_info().hits
+    origins.check_origin("https://remembered.example.org", "example.org")
+    assert origins._check_origin.cache_info().hits == hits + 1
+    for _ in range(2):
+        with pytest.raises(OriginError, match="may not use RP ID"):
+            origins.check_origin("https://remembered.example.org", "example.net")
+    with pytest.raises(OriginError, match="not an https URL"):
+        origins.check_origin("ios:bundle-id:x", "example.org")
+    origins.check_origin("ios:bundle-id:x", "example.org", allow_app_origin=True)

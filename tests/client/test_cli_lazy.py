@@ -66,7 +66,8 @@ def test_a_subcommand_is_found_and_run_through_the_lazy_table() -> None:
     assert command is not None and command.name == "token"
 
 
-def test_a_cache_hit_token_imports_no_exchange_boto3_fido2_or_pyjwt(tmp_path: Path) -> None:
+def _cached_sign_in(tmp_path: Path) -> tuple[dict[str, str], str]:
+    """A profile ``lazy`` and a valid cached sign-in of ``lea``: the environment, the ID token."""
     import os
 
     import jwt
@@ -95,6 +96,11 @@ def test_a_cache_hit_token_imports_no_exchange_boto3_fido2_or_pyjwt(tmp_path: Pa
     key = CacheKey(profile="lazy", user_pool_id=pool, client_id=client_id)
     TokenCache(tmp_path / "cache").save(key, "lea", Tokens(id_token, access, "r", expires))
 
+    return env, id_token
+
+
+def test_a_cache_hit_token_imports_no_exchange_boto3_fido2_or_pyjwt(tmp_path: Path) -> None:
+    env, id_token = _cached_sign_in(tmp_path)
     code, out, modules = modules_of("token", "lea", "--profile", "lazy", env=env)
     assert code == 0
     assert out.strip() == id_token
@@ -110,3 +116,29 @@ def test_a_cache_hit_token_imports_no_exchange_boto3_fido2_or_pyjwt(tmp_path: Pa
         )
     )
     assert heavy == []
+
+
+def test_a_cache_hit_token_imports_neither_click_nor_openssl_nor_base64(tmp_path: Path) -> None:
+    """The fast path answers it before click loads; the cache's file name is hashed without
+    OpenSSL's libcrypto, and the claims are read without the base64 module."""
+    env, id_token = _cached_sign_in(tmp_path)
+    code, out, modules = modules_of("token", "lea", "--profile", "lazy", env=env)
+    assert code == 0
+    assert out.strip() == id_token
+    assert "cognito_passkey.client.token_fast_path" in modules  # the probe sees our imports
+    unwanted = {"click", "base64", "cognito_passkey.client.cli_root"}
+    assert sorted(unwanted & modules) == []
+
+
+def test_a_cache_hit_through_click_imports_no_openssl_base64_or_shell_completion(
+    tmp_path: Path,
+) -> None:
+    """The click command on a cache hit (``--verify``-less, any flag the fast path does not
+    take) keeps the same light path."""
+    env, id_token = _cached_sign_in(tmp_path)
+    code, out, modules = modules_of("token", "lea", "--profile=lazy", env=env)
+    assert code == 0
+    assert out.strip() == id_token
+    assert "click" in modules
+    unwanted = {"base64", "click.shell_completion"}
+    assert sorted(unwanted & modules) == []

@@ -5,7 +5,9 @@ of the emulator's DynamoDB for the length of a test (and pointed back after). A 
 sign-in makes one credential read (Create's Query, which builds ``allowCredentials`` and is
 sealed into the private state) and one conditional write (Verify's transaction: counter and
 "used" marker, both or neither); a 3-call one five. A passkey removed between the two
-triggers is refused.
+triggers is refused. Through LoginID, a 2-call sign-in makes three requests: the two it
+cannot do without (authentication init and complete) and the verification of the jwtAccess
+that complete returned, which LoginID's own handlers make too; a 3-call one four.
 """
 
 from __future__ import annotations
@@ -87,3 +89,33 @@ def test_a_passkey_removed_between_create_and_verify_is_refused(
         )
     assert held.passkeys(username) == {}
     assert VerifyLog(selfhosted, username).reasons() == ["unknown_credential"]
+
+
+INIT = ("POST", "/fido2/v2/auth/init")
+COMPLETE = ("POST", "/fido2/v2/auth/complete")
+TOKEN_VERIFY = ("POST", "/fido2/v2/mgmt/token/verify")
+
+
+@pytest.mark.parametrize(
+    ("fast", "expected"),
+    [
+        (True, [INIT, COMPLETE, TOKEN_VERIFY]),
+        # Round 1 offers options to a 2-call client; a 3-call one asks for them again.
+        (False, [INIT, INIT, COMPLETE, TOKEN_VERIFY]),
+    ],
+    ids=["2-call", "3-call"],
+)
+def test_a_loginid_sign_in_asks_init_complete_and_verify(
+    loginid: Deployment,
+    loginid_service: Any,
+    idp: Any,
+    fast: bool,
+    expected: list[tuple[str, str]],
+) -> None:
+    key = SoftAuthenticator()
+    username = enrolled_user(idp, loginid, "req-lid-", key)
+    client = api_client(loginid, key, fast=fast)
+    client.sign_in_passkey(username)  # warm: a fresh container reads its secret once
+    before = len(loginid_service.requests)
+    client.sign_in_passkey(username)
+    assert loginid_service.requests[before:] == expected

@@ -1,5 +1,6 @@
 """The plugin's own tests: inner pytest runs (``pytester``) of test files written from
-testing/README.md, against one local AWS shared by all of them.
+testing/README.md, against the suite's local AWS (``local_aws``), where the plugin's stack
+is deployed beside the others with a user pool of its own.
 
 ``pytester`` is loaded by tests/conftest.py (``pytest_plugins`` works only there).
 """
@@ -7,15 +8,18 @@ testing/README.md, against one local AWS shared by all of them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import pytest
 from cognito_passkey.local import DeploySpec, LocalAws
 from cognito_passkey.local.deploy import Deployment, client
 
 README = Path(__file__).resolve().parents[2] / "testing" / "README.md"
+USER_CACHE = platformdirs.user_cache_dir()
+"""This run's cache folder, read before ``pytester`` moves HOME for an inner run."""
 
 
 @pytest.fixture(scope="session")
@@ -27,15 +31,11 @@ def readme_example() -> str:
 
 
 @pytest.fixture(scope="session")
-def plugin_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalAws, Deployment]]:
-    """A running local AWS with the plugin's stack (``DeploySpec()``) deployed; inner runs
-    reuse it through ``--passkey-local-dir``."""
-    aws = LocalAws(tmp_path_factory.mktemp("plugin-aws"), stop_with_parent=True)
-    aws.start()
-    try:
-        yield aws, aws.deploy(DeploySpec())
-    finally:
-        aws.stop()
+def plugin_aws(local_aws: LocalAws) -> tuple[LocalAws, Deployment]:
+    """The suite's local AWS with the plugin's stack (``DeploySpec()``) deployed; inner runs
+    reuse it through ``--passkey-local-dir``. No other test uses that stack, so its pool and
+    table hold only what the inner runs leave (:func:`leftovers`)."""
+    return local_aws, local_aws.deploy(DeploySpec())
 
 
 @pytest.fixture
@@ -46,7 +46,10 @@ def local_args(plugin_aws: tuple[LocalAws, Deployment]) -> list[str]:
 
 @pytest.fixture
 def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    """A pytester whose runs see no profile from the developer's environment."""
+    """A pytester whose runs see no profile from the developer's environment, and use the
+    caches of this run (pytester gives them a HOME of their own): a server they start must
+    not make the local AWS's environment or the Lambda layer again."""
+    monkeypatch.setenv("XDG_CACHE_HOME", USER_CACHE)
     monkeypatch.delenv("COGNITO_PASSKEY_PROFILE", raising=False)
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)

@@ -10,6 +10,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cognito_passkey.authenticator.errors import (
@@ -472,3 +473,63 @@ def test_concurrent_processes_lose_no_credential(tmp_path: Path) -> None:
         worker.join(timeout=120)
     assert [w.exitcode for w in workers] == [0, 0, 0]
     assert len(FileCredentialStore(path).list_credentials()) == 30
+
+
+class _CountingParses(FileCredentialStore):
+    """A real file store that counts how often it parses what it read."""
+
+    parses = 0
+
+    def contents_from_bytes(self, raw: bytes) -> Any:
+        self.parses += 1
+        return super().contents_from_bytes(raw)
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_an_unchanged_file_is_read_every_time_but_parsed_once(
+    tmp_path: Path, encrypted: bool
+) -> None:
+    path = tmp_path / "store.json"
+    writer = fast_encrypted(path) if encrypted else FileCredentialStore(path)
+    first = credential()
+    writer.add_credential(first)
+    kwargs: dict[str, Any] = (
+        {"passphrase": PASSPHRASE, "scrypt_n": FAST_SCRYPT, "allow_weak_scrypt_for_tests": True}
+        if encrypted
+        else {}
+    )
+    reader = _CountingParses(path, **kwargs)
+    assert reader.list_credentials() == [first]
+    assert reader.get_credential(first.credential_id) == first
+    assert reader.parses == 1
+    # Another store object (another process) replaces the file: the reader sees it.
+    assert writer.next_sign_count(first.credential_id) == 1
+    found = reader.get_credential(first.credential_id)
+    assert found is not None and found.sign_count == 1
+    assert reader.parses == 2
+    # A change through the reader starts from what it read, and keeps the cached parse intact.
+    assert reader.next_sign_count(first.credential_id) == 2
+    assert writer.next_sign_count(first.credential_id) == 3
+    os.chmod(path, 0o644)  # the file's checks still run on every read
+    with pytest.raises(StorePermissionError):
+        reader.list_credentials()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected", "read"),
+    [
+        (b"", 0, b""),
+        (b"abc", 3, b"abc"),
+        (b"abcdef", 3, b"abcde"),  # grew after fstat: read on, up to the limit
+        (b"abc", 10, b"abc"),  # shrank: what is there
+        (b"abcdefgh", 8, b"abcde"),  # larger than the limit: the limit, so it is refused
+    ],
+)
+def test_a_store_read_stops_at_the_limit_whatever_fstat_said(
+    content: bytes, expected: int, read: bytes
+) -> None:
+    import io
+
+    from cognito_passkey.authenticator._files import read_at_most
+
+    assert read_at_most(io.BytesIO(content), 5, expected) == read
