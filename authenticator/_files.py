@@ -35,6 +35,9 @@ def ensure_private_dir(directory: Path) -> None:
     An existing directory keeps its mode (:func:`check_private_dir` judges it).
     ``Path.mkdir(parents=True)`` would make the parents ``0777 & ~umask``.
     """
+    with contextlib.suppress(OSError):  # the usual case, in one stat (every store write)
+        if stat.S_ISDIR(os.stat(directory).st_mode):
+            return
     missing: list[Path] = []
     current = directory
     while not current.exists():

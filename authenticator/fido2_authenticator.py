@@ -438,7 +438,7 @@ class ClientAuthenticator:
 
             device_source = usb.open_hid_devices
             wait_s = usb.PLUG_IN_TIMEOUT_S if plug_in_timeout_s is None else plug_in_timeout_s
-            if self._interaction.interactive and wait_s > 0:  # headless runs fail at once
+            if self._interaction.interactive:  # headless runs fail at once, and so does a 0 s wait
                 device_source = partial(
                     usb.wait_for_devices,
                     usb.plugged_hid_devices,

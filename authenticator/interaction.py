@@ -24,7 +24,7 @@ from typing import Any, TextIO, TypeVar
 from fido2.client import UserInteraction
 from fido2.ctap2.pin import ClientPin
 
-from .errors import CancelledError, PinRequiredError
+from .errors import CancelledError, PinRequiredError, StorePassphraseRequiredError
 
 PIN_ENV = "COGNITO_PASSKEY_PIN"
 
@@ -71,22 +71,26 @@ def pin_refusal() -> PinRequiredError:
     )
 
 
+def passphrase_refusal(where: object = None) -> StorePassphraseRequiredError:
+    """The error for an encrypted store's passphrase nobody can type: it names
+    ``COGNITO_PASSKEY_SOFT_PASSPHRASE``, after the store's path when ``where`` is given."""
+    from .soft_authenticator import PASSPHRASE_ENV
+
+    prefix = f"{where}: " if where is not None else ""
+    return StorePassphraseRequiredError(
+        f"{prefix}the store is encrypted: set {PASSPHRASE_ENV} (no prompt without a terminal)"
+    )
+
+
 def passphrase_reader() -> Callable[[str], str]:
     """Reads an encrypted store's passphrase at the terminal (hidden); without a terminal,
     or on end of input, the error names ``COGNITO_PASSKEY_SOFT_PASSPHRASE``."""
-    from .errors import StorePassphraseRequiredError
-    from .soft_authenticator import PASSPHRASE_ENV
-
-    def refusal() -> StorePassphraseRequiredError:
-        return StorePassphraseRequiredError(
-            f"the store is encrypted: set {PASSPHRASE_ENV} (no prompt without a terminal)"
-        )
 
     def read(prompt: str) -> str:
         try:
-            return read_hidden(prompt, refusal)
+            return read_hidden(prompt, passphrase_refusal)
         except EOFError:
-            raise refusal() from None
+            raise passphrase_refusal() from None
 
     return read
 

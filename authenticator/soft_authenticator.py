@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import CredentialStoreError, StoreNotFoundError, StorePassphraseRequiredError
 from .fido2_authenticator import ClientAuthenticator
-from .interaction import TerminalInteraction
+from .interaction import TerminalInteraction, passphrase_refusal
 
 if TYPE_CHECKING:
     from .soft import FileCredentialStore, SoftCtapDevice
@@ -101,10 +101,7 @@ def open_store(
         file_store.check()  # a wrong passphrase or a damaged file fails here, not mid-sign-in
     except StorePassphraseRequiredError:
         if ask_passphrase is None:
-            raise StorePassphraseRequiredError(
-                f"{file_store.path}: the store is encrypted: set {PASSPHRASE_ENV} "
-                "(no prompt without a terminal)"
-            ) from None
+            raise passphrase_refusal(file_store.path) from None
         file_store = FileCredentialStore(
             store, passphrase=ask_passphrase(f"Passphrase for {file_store.path}: ")
         )
@@ -127,7 +124,8 @@ def create_store(
 
     store = open_store(path, passphrase=passphrase, environ=environ, create=True)
     assert isinstance(store, FileCredentialStore)
-    store.create()
+    if not store.exists:  # an existing one was checked by open_store
+        store.create()
     return store
 
 

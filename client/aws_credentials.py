@@ -11,7 +11,6 @@ identity id is kept with them, as ``GetId`` answers the same id for the same use
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from collections.abc import Callable
@@ -20,16 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
-from cognito_passkey.authenticator._files import (
-    UnsafePathError,
-    check_private_dir,
-    check_private_file,
-    ensure_private_dir,
-    read_at_most,
-    write_private,
-)
+from cognito_passkey.authenticator._files import UnsafePathError, check_private_dir
 from cognito_passkey.client import errors
 from cognito_passkey.client.cache import default_cache_dir, warn_on_stderr
+from cognito_passkey.client.private_json import parse_document, read_private, write_document
 from cognito_passkey.protocol import pools
 
 REFRESH_MARGIN_SECONDS: Final = 15 * 60.0
@@ -39,7 +32,7 @@ and credentials closer to expiry than that would have it run the command on ever
 FORMAT_VERSION: Final = 1
 MAX_FILE_BYTES: Final = 64 * 1024
 FILE_SUFFIX: Final = ".aws-credentials"
-"""Not ``.json``: the token cache reads every ``<profile>.*.json`` as one of its own."""
+"""Not ``.json``, the token cache's ending: the two kinds of file never share a name."""
 THROTTLING_CODES: Final = frozenset({"TooManyRequestsException", "ThrottlingException"})
 
 
@@ -134,20 +127,13 @@ class IdentityPoolApi:
         """The boto3 client, made on first use; UNSIGNED, so no AWS credentials are read."""
         if self._client is None:
             import boto3
-            from botocore import UNSIGNED
-            from botocore.config import Config
+            from cognito_passkey.client.cognito import client_config
 
             self._client = boto3.session.Session().client(
                 "cognito-identity",
                 region_name=self.region,
                 endpoint_url=self.endpoint_url,
-                config=Config(
-                    signature_version=UNSIGNED,
-                    retries={"total_max_attempts": 1, "mode": "standard"},
-                    connect_timeout=10,
-                    read_timeout=30,
-                    user_agent_extra="cognito-passkey",
-                ),
+                config=client_config(read_timeout=30, unsigned=True),
             )
         return self._client
 
@@ -279,10 +265,7 @@ class CredentialsCache:
         path = self.path_for(key)
         try:
             check_private_dir(self.directory)
-            with path.open("rb") as handle:
-                opened = os.fstat(handle.fileno())
-                check_private_file(path, opened)
-                raw = read_at_most(handle, MAX_FILE_BYTES + 1, opened.st_size)
+            raw, _opened = read_private(path, max_bytes=MAX_FILE_BYTES)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except UnsafePathError as exc:
@@ -291,11 +274,7 @@ class CredentialsCache:
             self._warn(f"ignoring unreadable AWS credentials cache {path}: {exc.strerror}")
             return None
         try:
-            if len(raw) > MAX_FILE_BYTES:
-                raise ValueError("too large")
-            document = json.loads(raw)
-            if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
-                raise ValueError("unknown format")
+            document = parse_document(raw, max_bytes=MAX_FILE_BYTES, version=FORMAT_VERSION)
             credentials = AwsCredentials.from_dict(document.get("credentials"))
         except ValueError:
             self._warn(f"ignoring damaged AWS credentials cache {path} (it will be replaced)")
@@ -314,12 +293,10 @@ class CredentialsCache:
             "saved_at": time.time(),
             "credentials": credentials.to_dict(),
         }
-        ensure_private_dir(self.directory)
         try:
-            check_private_dir(self.directory)
+            write_document(self.directory, path, document)
         except UnsafePathError as exc:
             raise errors.ConfigurationError(f"credentials cache: {exc}") from None
-        write_private(path, json.dumps(document, indent=1).encode("utf-8"))
         return path
 
     def delete(self, key: CredentialsKey) -> bool:

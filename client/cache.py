@@ -15,24 +15,17 @@ for (their unverified claims; a mismatch is a cache miss).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from cognito_passkey.authenticator._files import (
-    UnsafePathError,
-    check_private_dir,
-    check_private_file,
-    ensure_private_dir,
-    read_at_most,
-    write_private,
-)
+from cognito_passkey.authenticator._files import UnsafePathError, check_private_dir
 from cognito_passkey.client.errors import ConfigurationError, TokenError
+from cognito_passkey.client.private_json import parse_document, read_private, write_document
 from cognito_passkey.client.setting_names import NO_CACHE_ENV
 from cognito_passkey.client.tokens import Tokens, unverified_claims
 from cognito_passkey.protocol import pools
@@ -124,20 +117,6 @@ class TokenCache:
             return None
         return self._read(self.path_for(key, username), key, username)
 
-    def latest(self, key: CacheKey) -> CacheEntry | None:
-        """The most recently saved entry of the profile.
-
-        The CLI never uses it to pick a user: a command given no user takes the profile's.
-        """
-        best: CacheEntry | None = None
-        if not self.enabled or not self._checked_dir():
-            return None
-        for path in self.directory.glob(f"{key.profile}.*.json"):
-            entry = self._read(path, key, None)
-            if entry is not None and (best is None or entry.saved_at > best.saved_at):
-                best = entry
-        return best
-
     def save(self, key: CacheKey, username: str, tokens: Tokens) -> Path:
         """Store ``tokens`` for ``username`` (0600, atomic); returns the file.
 
@@ -156,9 +135,7 @@ class TokenCache:
             "tokens": tokens.to_dict(),
         }
         try:
-            ensure_private_dir(self.directory)
-            if self._checked_dir():
-                write_private(path, json.dumps(document, indent=1).encode("utf-8"))
+            write_document(self.directory, path, document)
         except UnsafePathError as exc:
             raise ConfigurationError(f"token cache: {exc}") from None
         except OSError as exc:
@@ -198,12 +175,9 @@ class TokenCache:
             self._warned.add(kind)
             self._warn(message)
 
-    def _read(self, path: Path, key: CacheKey, username: str | None) -> CacheEntry | None:
+    def _read(self, path: Path, key: CacheKey, username: str) -> CacheEntry | None:
         try:
-            with path.open("rb") as handle:
-                opened = os.fstat(handle.fileno())
-                check_private_file(path, opened)
-                raw = read_at_most(handle, MAX_FILE_BYTES + 1, opened.st_size)
+            raw, opened = read_private(path, max_bytes=MAX_FILE_BYTES)
         except FileNotFoundError:
             return None
         except UnsafePathError as exc:
@@ -212,11 +186,7 @@ class TokenCache:
             self._warn(f"ignoring unreadable token cache {path}: {exc.strerror}")
             return None
         try:
-            if len(raw) > MAX_FILE_BYTES:
-                raise ValueError("too large")
-            document: Any = json.loads(raw)
-            if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
-                raise ValueError("unknown format")
+            document = parse_document(raw, max_bytes=MAX_FILE_BYTES, version=FORMAT_VERSION)
             tokens = Tokens.from_dict(document["tokens"])
             name = document["username"]
             saved_at = float(document["saved_at"])
@@ -226,7 +196,7 @@ class TokenCache:
             if self.quarantine:
                 self._quarantine(path, opened)
             return None
-        if document.get("scope") != key.scope() or (username is not None and name != username):
+        if document.get("scope") != key.scope() or name != username:
             return None
         if not tokens_belong_to(tokens, key, name):
             return None  # someone else's tokens: a miss, like another pool's entry

@@ -16,6 +16,7 @@ from cognito_passkey.client.setting_names import (
     PROFILE_FLAG,
     TOKEN_TYPES,
     TYPE_FLAG,
+    debug_from_env,
     flag_of,
 )
 
@@ -42,11 +43,10 @@ _SETTING_HELP = {
     "identity_pool_id": "Cognito identity pool id (REGION:UUID) that `aws-credentials` "
     "exchanges the ID token through.",
 }
-_DEBUG_ENV = "COGNITO_PASSKEY_DEBUG"
 
 
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    if value or os.environ.get(_DEBUG_ENV, "") not in ("", "0"):
+    if value or debug_from_env(os.environ):
         ctx.meta["debug"] = True
     return value
 
@@ -140,9 +140,9 @@ def settings_options(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        early = group_settings()
-        flags = {key: _first(kwargs.pop(key), early.get(key)) for key in FLAG_KEYS}
-        profile = _first(kwargs.pop("profile"), early.get("profile"))
+        flags, profile = command_settings(kwargs)
+        for key in (*FLAG_KEYS, "profile"):
+            del kwargs[key]
         from cognito_passkey.client.config import resolve
 
         kwargs["settings"] = resolve(flags, profile=profile)
@@ -152,7 +152,8 @@ def settings_options(func: F) -> F:
 
 
 def command_settings(kwargs: dict[str, Any]) -> tuple[dict[str, str | None], str | None]:
-    """The flags and profile a command got, merged with the group's (for ``config show``)."""
+    """The flags and profile a command got, merged with the group's: a command's own flag
+    wins over the same flag given before the command."""
     early = group_settings()
     flags = {key: _first(kwargs.get(key), early.get(key)) for key in FLAG_KEYS}
     return flags, _first(kwargs.get("profile"), early.get("profile"))

@@ -116,9 +116,9 @@ def emit_tokens(tokens: Tokens, output: Output, which: Which, username: str | No
     """Print tokens on stdout in ``output`` form; the one place a token is ever printed.
 
     ``env`` always carries the expiry (COGNITO_TOKEN_EXPIRES_AT), whichever token is chosen.
+    ``which`` comes from :func:`~cognito_passkey.client.cli_options.which_of`, which refuses
+    ``-o token --type all``.
     """
-    if output == "token" and which == "all":
-        raise UsageLineError("-o token prints one token: add --type id or --type access")
     if output == "text":
         document = dict(token_fields(tokens, which))
         if username is not None and which == "all":

@@ -18,6 +18,7 @@ from cognito_passkey.client import errors
 
 if TYPE_CHECKING:
     import boto3
+    from botocore.config import Config
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
 THROTTLING_CODES: Final = frozenset(
@@ -59,6 +60,27 @@ def secret_hash(username: str, client_id: str, client_secret: str) -> str:
     return value
 
 
+def client_config(*, read_timeout: float, unsigned: bool = False) -> Config:
+    """The botocore config of every Cognito client: a single attempt (throttling is retried
+    by :meth:`CognitoApi.retrying`, and a refused connection must fail at once), bounded
+    waits and our user agent. ``unsigned`` for calls whose proof is a token, so that no AWS
+    credentials are looked for."""
+    from botocore.config import Config
+
+    signing: dict[str, Any] = {}
+    if unsigned:
+        from botocore import UNSIGNED
+
+        signing["signature_version"] = UNSIGNED
+    return Config(
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        connect_timeout=10,
+        read_timeout=read_timeout,
+        user_agent_extra="cognito-passkey",
+        **signing,
+    )
+
+
 class CognitoApi:
     """One app client of one user pool, as the client sees it."""
 
@@ -90,19 +112,13 @@ class CognitoApi:
         """The boto3 ``cognito-idp`` client, made on first use."""
         if self._client is None:
             import boto3
-            from botocore.config import Config
 
             session = self._boto_session or boto3.session.Session()
             self._client = session.client(
                 "cognito-idp",
                 region_name=self.region,
                 endpoint_url=self.endpoint_url,
-                config=Config(
-                    retries={"total_max_attempts": 1, "mode": "standard"},
-                    connect_timeout=10,
-                    read_timeout=60,
-                    user_agent_extra="cognito-passkey",
-                ),
+                config=client_config(read_timeout=60),
             )
         return self._client
 
@@ -151,11 +167,25 @@ class CognitoApi:
 def translate_client_error(
     exc: Any, *, context: Context = "auth", operation: str = "", endpoint: str | None = None
 ) -> errors.PasskeyClientError:
-    """Map a botocore ``ClientError`` to the client's exception for it."""
+    """Map a botocore ``ClientError`` to the client's exception for it, which keeps
+    Cognito's error code as ``code`` (a caller that knows more about the operation reads it)."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     message = str(error.get("Message", "") or code).strip()
+    translated = _translated(code, message, status, context, operation, endpoint)
+    translated.code = code
+    return translated
+
+
+def _translated(
+    code: str,
+    message: str,
+    status: object,
+    context: Context,
+    operation: str,
+    endpoint: str | None,
+) -> errors.PasskeyClientError:
     lowered = message.lower()
     if code.isdigit() and message == code:
         # botocore names an error by its HTTP status when the body carried none: not Cognito.
@@ -217,7 +247,9 @@ def translate_client_error(
             f"AWS refused the credentials for {operation or 'this call'}: {message}"
         )
     detail = f": {message}" if message and message != code else ""
-    return errors.CognitoError(f"Cognito error {code or status or 'unknown'}{detail}", code=code)
+    return errors.CognitoError(
+        f"Cognito error {code or status or 'unknown'}{detail}", code=code, detail=message
+    )
 
 
 def translate_botocore_error(exc: Exception, *, endpoint: str | None) -> errors.PasskeyClientError:

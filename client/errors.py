@@ -15,6 +15,9 @@ class PasskeyClientError(Exception):
     """Base class for every client error."""
 
     exit_code: int = exit_codes.FAILURE
+    code: str = ""
+    """The service's error code when the error is its answer (Cognito's, like
+    ``ResourceNotFoundException``), else empty."""
 
 
 class ConfigurationError(PasskeyClientError):
@@ -121,11 +124,13 @@ class NetworkError(PasskeyClientError):
 
 
 class CognitoError(PasskeyClientError):
-    """Any other error Cognito answered; ``code`` is Cognito's error code."""
+    """Any other error Cognito answered; ``code`` is Cognito's error code, ``detail`` its
+    message."""
 
-    def __init__(self, message: str, *, code: str = "") -> None:
+    def __init__(self, message: str, *, code: str = "", detail: str = "") -> None:
         super().__init__(message)
         self.code = code
+        self.detail = detail
 
 
 class ManagementError(PasskeyClientError):

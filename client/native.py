@@ -65,24 +65,31 @@ _CONFIG_CODES: Final = frozenset(
 
 def native_error(exc: PasskeyClientError) -> PasskeyClientError:
     """The clear error for a WebAuthn error code the generic translation leaves as
-    :class:`CognitoError`; any other error unchanged."""
+    :class:`CognitoError` (Cognito's code kept as ``code``); any other error unchanged."""
     if not isinstance(exc, CognitoError):
         return exc
-    detail = str(exc).split(": ", 1)[-1]
-    if exc.code in _CONFIG_CODES:
+    clear = _webauthn_error(exc.code, exc.detail)
+    if clear is None:
+        return exc
+    clear.code = exc.code
+    return clear
+
+
+def _webauthn_error(code: str, detail: str) -> PasskeyClientError | None:
+    if code in _CONFIG_CODES:
         return ConfigurationError(
-            f"the user pool does not allow passkeys for this client ({exc.code}: {detail}); "
+            f"the user pool does not allow passkeys for this client ({code}: {detail}); "
             "check its WebAuthn relying party, feature plan and sign-in policy"
         )
-    if exc.code == "WebAuthnChallengeNotFoundException":
+    if code == "WebAuthnChallengeNotFoundException":
         return SessionExpiredError(
             f"the passkey registration expired or was already completed; start again ({detail})"
         )
-    if exc.code == "WebAuthnCredentialNotSupportedException":
+    if code == "WebAuthnCredentialNotSupportedException":
         return InvalidParameterError(
             f"the user pool does not accept this authenticator's credential ({detail})"
         )
-    return exc
+    return None
 
 
 class _NativeApi:
@@ -326,17 +333,11 @@ class NativePasskeyManager:
         except ConfigurationError as exc:
             # The generic translation reads ResourceNotFoundException as a missing pool;
             # here it is the credential (DeleteWebAuthnCredential's one not-found case).
-            if _code_of(exc.__cause__) == "ResourceNotFoundException":
+            if exc.code == "ResourceNotFoundException":
                 raise PasskeyNotFoundError(
                     f"no such passkey: {passkey_id}", status=404, code="not_found"
                 ) from exc
             raise
-
-
-def _code_of(exc: object) -> str:
-    response = getattr(exc, "response", None)
-    error = response.get("Error") if isinstance(response, dict) else None
-    return str(error.get("Code", "")) if isinstance(error, dict) else ""
 
 
 def _passkey(item: Mapping[str, Any]) -> Passkey:

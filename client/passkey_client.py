@@ -76,13 +76,8 @@ class PasskeyClient:
         self.region = region or region_from_pool_id(user_pool_id)
         self.origin = origin
         self.rp_id = rp_id
-        # boto3 itself honours these variables; the JWKS URL must follow the same endpoint.
-        self.endpoint_url = (
-            endpoint_url
-            or os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDP")
-            or os.environ.get("AWS_ENDPOINT_URL")
-            or None
-        )
+        # botocore itself honours these variables; the JWKS URL must follow the same endpoint.
+        self.endpoint_url = endpoint_url or pools.cognito_endpoint_from_env(os.environ)
         self.fast_signin = fast_signin
         self._authenticator = authenticator
         self._client_secret = client_secret

@@ -6,6 +6,7 @@ CLI can build its options, ``--help`` included, without loading the config machi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 APP_NAME: Final = "cognito-passkey"
@@ -14,6 +15,15 @@ ENV_CONFIG: Final = "COGNITO_PASSKEY_CONFIG"
 ENV_PROFILE: Final = "COGNITO_PASSKEY_PROFILE"
 DEFAULT_PROFILE: Final = "default"
 NO_CACHE_ENV: Final = "COGNITO_PASSKEY_NO_CACHE"
+DEBUG_ENV: Final = "COGNITO_PASSKEY_DEBUG"
+"""Set (and not 0): an unexpected error prints its traceback, as ``--debug`` does."""
+
+
+def debug_from_env(environ: Mapping[str, str]) -> bool:
+    """True when :data:`DEBUG_ENV` asks for tracebacks."""
+    return environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 """Set to 1 (true, yes, on): neither read nor write the token cache (``--no-cache``)."""
 
 PROFILE_KEYS: Final = (

@@ -4,9 +4,11 @@ Importing click and building the command tree is most of a cache-hit run, so
 :func:`cognito_passkey.client.cli.main` asks here first. Only a plain request is answered:
 ``token [USERNAME]`` with setting flags, ``--profile``, ``-o token|json|env`` and ``--type``,
 each flag a word of its own followed by its value, and a valid cached token. Anything else
-(another word or flag, ``--flag=value``, a miss, an expired token, a warning, any error) is
-handed to the click command unchanged, and nothing has been printed or changed by then: a
-damaged cache file is left for the command to move aside and report.
+(another word or flag, ``--flag=value``, a value click's choices refuse, a miss, an expired
+token, a warning, any error, a closed stdout or stderr, shell completion, a line that is not
+printable ASCII) is handed to the click command unchanged, and nothing has been printed or
+changed by then: a damaged cache file is left for the command to move aside and report. A
+write that fails (a closed pipe) is reported as the command reports it.
 
 Every decision goes through the functions the ``token`` command uses (``config.resolve``,
 :mod:`~cognito_passkey.client.token_request`, ``obtain_tokens``,
@@ -19,7 +21,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from cognito_passkey.client.cli import FAST_PATH_COMMAND
 from cognito_passkey.client.setting_names import (
@@ -27,12 +29,18 @@ from cognito_passkey.client.setting_names import (
     NO_CACHE_ENV,
     OUTPUT_FLAGS,
     PROFILE_FLAG,
+    TOKEN_TYPES,
     TYPE_FLAG,
+    debug_from_env,
     flag_of,
 )
 
 if TYPE_CHECKING:
     from cognito_passkey.client.passkey_client import PasskeyClient
+
+
+COMPLETION_ENV: Final = "_COGNITO_PASSKEY_COMPLETE"
+"""click's shell-completion switch for prog_name ``cognito-passkey`` (``_{PROG}_COMPLETE``)."""
 
 
 class _HandOver(Exception):
@@ -73,6 +81,10 @@ def answered(argv: Sequence[str]) -> bool:
     """True when the run was answered here (exit 0); False: run the click command."""
     if not argv or argv[0] != FAST_PATH_COMMAND or NO_CACHE_ENV in os.environ:
         return False
+    if COMPLETION_ENV in os.environ:
+        return False  # click answers shell completion instead of running the command
+    if sys.stdout is None or sys.stderr is None:
+        return False  # a closed stream: click.echo skips it silently, the command decides
     parsed = _parsed(argv[1:])
     if parsed is None:
         return False
@@ -80,19 +92,28 @@ def answered(argv: Sequence[str]) -> bool:
         lines = _answer(*parsed)
     except Exception:  # _HandOver, or an error the command reports in its own words
         return False
-    except KeyboardInterrupt:
-        from cognito_passkey.client.cli_support import report
-
-        raise SystemExit(report(KeyboardInterrupt(), debug=False)) from None
+    except KeyboardInterrupt as exc:
+        raise SystemExit(_reported(exc)) from None
     if lines is None:
         return False
     stderr, stdout = lines
-    for line in stderr:
-        sys.stderr.write(line + "\n")
-    sys.stderr.flush()
-    sys.stdout.write("".join(line + "\n" for line in stdout))
-    sys.stdout.flush()
+    try:
+        for line in stderr:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+        sys.stdout.write("".join(line + "\n" for line in stdout))
+        sys.stdout.flush()
+    except OSError as exc:  # a closed pipe: the command's one error line and exit code
+        raise SystemExit(_reported(exc)) from None
     return True
+
+
+def _reported(exc: BaseException) -> int:
+    """Report ``exc`` as the command's ReportingGroup does (a trace with the debug
+    variable, as ``--debug`` is never answered here); its exit code."""
+    from cognito_passkey.client.cli_support import report
+
+    return report(exc, debug=debug_from_env(os.environ))
 
 
 def _answer(username: str | None, given: dict[str, str]) -> tuple[list[str], list[str]] | None:
@@ -108,8 +129,8 @@ def _answer(username: str | None, given: dict[str, str]) -> tuple[list[str], lis
     from cognito_passkey.client.token_text import LINE_OUTPUTS, TOKEN_DEFAULT_OUTPUT, token_lines
 
     output = given.get("output", TOKEN_DEFAULT_OUTPUT)
-    if output not in LINE_OUTPUTS:
-        return None
+    if output not in LINE_OUTPUTS or given.get("which", TOKEN_TYPES[0]) not in TOKEN_TYPES:
+        return None  # click's Choice refuses an unknown --type (exit 2): its message
     settings = resolve({key: given.get(key) for key in FLAG_KEYS}, profile=given.get("profile"))
     chosen = user_for(username, settings)
     if chosen is None:
@@ -126,8 +147,13 @@ def _answer(username: str | None, given: dict[str, str]) -> tuple[list[str], lis
     whose = whose_line(name, default_of, "Token")
     stderr = [whose] if whose else []
     stdout = token_lines(got.tokens, output, which, got.username)
-    # click.echo strips control sequences from a pipe; such a line is the command's to print.
-    if not all(part.isprintable() for line in (*stderr, *stdout) for part in line.split("\n")):
+    # click.echo strips control sequences from a pipe and re-encodes an ASCII-configured
+    # stream as UTF-8: a line that is not printable ASCII is the command's to print.
+    if not all(
+        part.isprintable() and part.isascii()
+        for line in (*stderr, *stdout)
+        for part in line.split("\n")
+    ):
         return None
     return stderr, stdout
 

@@ -202,8 +202,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 def jwks_url(user_pool_id: str, env: Mapping[str, str] | None = None) -> str:
     """Where the pool's signing keys are: on the local endpoint when the environment names
-    one (``AWS_ENDPOINT_URL_COGNITO_IDP``, else ``AWS_ENDPOINT_URL``, as boto3 reads them),
-    else on AWS."""
+    one (``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``, else ``AWS_ENDPOINT_URL``, as
+    botocore reads them), else on AWS."""
     env = os.environ if env is None else env
-    endpoint = env.get("AWS_ENDPOINT_URL_COGNITO_IDP") or env.get("AWS_ENDPOINT_URL")
-    return pools.jwks_url(user_pool_id, endpoint_url=endpoint)
+    return pools.jwks_url(user_pool_id, endpoint_url=pools.cognito_endpoint_from_env(env))

@@ -7,9 +7,18 @@ the installed distribution). The layer zip holds exactly the ``lambda`` extra of
 distribution under ``python/``, installed from wheels built for Lambda's platform; boto3 comes
 from the runtime.
 
-Both zips are reproducible (sorted entries, fixed timestamps and modes, no bytecode), so unchanged
-inputs give byte-identical files whose names carry their content hash: a stack update sees new
-code exactly when the code changed. The layer is cached per input set.
+Both zips are reproducible (sorted entries, fixed timestamps and modes), so unchanged inputs give
+byte-identical files whose names carry their content hash: a stack update sees new code exactly
+when the code changed. The layer is cached per input set.
+
+Lambda's code directories are read-only, so a module shipped as source is compiled again on every
+cold start. When the building interpreter is the runtime's Python version, each ``.py`` therefore
+ships with its ``__pycache__/<module>.<cache tag>.pyc``, as an unchecked-hash pyc (PEP 552: the
+runtime loads it without reading or hashing the source, and it holds no timestamp). The source
+stays in the zip for tracebacks and audits. The bytes of a pyc can depend on what else the
+compiling process holds (marshal's reference flags follow reference counts), so every tree is
+compiled by ``compileall`` in a fresh interpreter with a fixed hash seed, under the path the
+runtime sees (``/var/task``, ``/opt/python``) rather than the build machine's.
 
 Command line: ``python -m cognito_passkey.local.build --out DIR [--python-version 3.13]
 [--arch x86_64|arm64]`` prints the two paths, function first.
@@ -18,6 +27,7 @@ Command line: ``python -m cognito_passkey.local.build --out DIR [--python-versio
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import importlib
 import io
@@ -25,6 +35,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,7 +63,10 @@ _RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 """Distributions the Lambda runtime already has; never shipped in the layer."""
 _NOT_IN_LAYER_DIRS = frozenset({"__pycache__", "bin"})
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-_LAYER_FORMAT = "1"
+FUNCTION_ROOT = "/var/task"
+LAYER_ROOT = "/opt"
+"""Where Lambda unpacks the function zip and the layer zip."""
+_LAYER_FORMAT = "2"
 """Bumped when the layer's layout changes, so old cache entries are not reused."""
 
 _PLATFORMS = {
@@ -93,6 +107,28 @@ def runtime_python_version(runtime_or_version: str) -> str:
     if match is None:
         raise BuildError(f"not a Python runtime or version: {runtime_or_version!r}")
     return match.group(1)
+
+
+def bytecode_tag(python_version: str) -> str | None:
+    """The cache tag the runtime's interpreter looks for (``cpython-313``), or ``None`` when
+    this interpreter is another version and so cannot write bytecode that runtime would load."""
+    version = runtime_python_version(python_version)
+    tag = "cpython-" + version.replace(".", "")
+    if sys.implementation.cache_tag == tag:
+        return tag
+    _say_no_bytecode(version)
+    return None
+
+
+@functools.cache
+def _say_no_bytecode(version: str) -> None:
+    """Tell, once per target version, that the zips ship source only."""
+    print(
+        f"note: building with Python {sys.version_info.major}.{sys.version_info.minor} for the "
+        f"python{version} runtime: the zips ship source only, compiled on every cold start "
+        f"(build with Python {version} to ship bytecode)",
+        file=sys.stderr,
+    )
 
 
 # --- requirements of the layer ---------------------------------------------------------------
@@ -167,6 +203,36 @@ def _deterministic_zip(entries: Iterable[tuple[str, Path]]) -> bytes:
     return buffer.getvalue()
 
 
+def _compile_tree(root: Path, runtime_dir: str) -> None:
+    """Write an unchecked-hash pyc beside every ``.py`` under ``root``, named as if ``root``
+    were ``runtime_dir``, in a fresh interpreter so the bytes depend on the sources only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    command = [sys.executable, "-s", "-m", "compileall", "-q", "-f"]
+    command += ["--invalidation-mode", "unchecked-hash", "-d", runtime_dir, str(root)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"could not compile {runtime_dir}:\n{result.stdout}{result.stderr}")
+
+
+def _bytecode_entries(
+    root: Path, arc_prefix: str, entries: Sequence[tuple[str, Path]], tag: str
+) -> list[tuple[str, Path]]:
+    """The compiled ``__pycache__`` file of each ``.py`` entry (arcnames under ``arc_prefix``,
+    files under ``root``); a source without one is an error, so no module ships uncompiled."""
+    result = []
+    for arcname, _ in entries:
+        if not arcname.endswith(".py"):
+            continue
+        directory, _, filename = arcname.rpartition("/")
+        pyc_arcname = f"{directory}/__pycache__/{filename[:-3]}.{tag}.pyc"
+        pyc = root / pyc_arcname.removeprefix(arc_prefix)
+        if not pyc.is_file():
+            raise BuildError(f"compiling {arcname} gave no {pyc_arcname}")
+        result.append((pyc_arcname, pyc))
+    return result
+
+
 def _write_atomically(data: bytes, path: Path) -> None:
     """Write ``data`` to ``path`` through a temporary file, so readers never see half a zip."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,8 +258,12 @@ def _package_dir(name: str) -> Path:
     return Path(module.__file__).resolve().parent
 
 
-def build_function_zip(out_dir: Path) -> Artifact:
-    """Zip :data:`FUNCTION_PACKAGES` into ``out_dir``; the name carries the content hash."""
+def build_function_zip(out_dir: Path, *, python_version: str = DEFAULT_PYTHON_VERSION) -> Artifact:
+    """Zip :data:`FUNCTION_PACKAGES` into ``out_dir``; the name carries the content hash.
+
+    ``python_version`` is the target runtime: its bytecode ships too when this interpreter
+    is that version (:func:`bytecode_tag`).
+    """
     entries: list[tuple[str, Path]] = []
     for package in FUNCTION_PACKAGES:
         root = _package_dir(package)
@@ -206,7 +276,17 @@ def build_function_zip(out_dir: Path) -> Artifact:
     if not any(name.endswith("lambdas/handlers/__init__.py") for name, _ in entries):
         raise BuildError("the cognito_passkey.lambdas package has no handlers")
     entries.sort()
-    data = _deterministic_zip(entries)
+    tag = bytecode_tag(python_version)
+    if tag is None:
+        data = _deterministic_zip(entries)
+    else:
+        with tempfile.TemporaryDirectory(prefix="cognito-passkey-function-") as tmp:
+            task = Path(tmp) / "task"
+            for arcname, source in entries:
+                (task / arcname).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, task / arcname)
+            _compile_tree(task, FUNCTION_ROOT)
+            data = _deterministic_zip(entries + _bytecode_entries(task, "", entries, tag))
     digest = hashlib.sha256(data).hexdigest()
     path = Path(out_dir) / f"cognito-passkey-function-{digest[:16]}.zip"
     _write_atomically(data, path)
@@ -239,7 +319,8 @@ def build_layer_zip(
     ``python_version`` is the target interpreter (``3.13`` or ``python3.13``), ``arch`` the
     Lambda architecture. Wheels only (``--only-binary=:all:``), so what is built on one
     machine runs on another. The zip is cached under ``cache_dir`` keyed by every input;
-    ``refresh`` rebuilds it (to pick up new upstream releases).
+    ``refresh`` rebuilds it (to pick up new upstream releases). Bytecode ships when this
+    interpreter is ``python_version`` (:func:`bytecode_tag`).
     """
     version = runtime_python_version(python_version)
     lambda_arch = normalize_arch(arch)
@@ -250,6 +331,7 @@ def build_layer_zip(
             "python": version,
             "arch": lambda_arch,
             "requirements": requirements,
+            "bytecode": bytecode_tag(version),
         },
         sort_keys=True,
     )
@@ -257,7 +339,7 @@ def build_layer_zip(
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cached = cache / f"layer-{key}.zip"
     if refresh or not cached.is_file():
-        data = _build_layer_bytes(requirements, version, lambda_arch)
+        data = _build_layer_bytes(requirements, version, lambda_arch, bytecode_tag(version))
         _write_atomically(data, cached)
     data = cached.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
@@ -267,7 +349,9 @@ def build_layer_zip(
     return Artifact(path, digest)
 
 
-def _build_layer_bytes(requirements: Sequence[str], version: str, arch: str) -> bytes:
+def _build_layer_bytes(
+    requirements: Sequence[str], version: str, arch: str, cache_tag: str | None
+) -> bytes:
     with tempfile.TemporaryDirectory(prefix="cognito-passkey-layer-") as tmp:
         target = Path(tmp) / "python"
         command = [
@@ -306,6 +390,9 @@ def _build_layer_bytes(requirements: Sequence[str], version: str, arch: str) -> 
             (f"python/{path.relative_to(target).as_posix()}", path)
             for path in _files_under(target, _NOT_IN_LAYER_DIRS)
         ]
+        if cache_tag is not None:
+            _compile_tree(target, f"{LAYER_ROOT}/python")
+            entries += _bytecode_entries(target, "python/", entries, cache_tag)
         return _deterministic_zip(entries)
 
 
@@ -341,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        function = build_function_zip(args.out)
+        function = build_function_zip(args.out, python_version=args.python_version)
         layer = build_layer_zip(
             args.out,
             python_version=args.python_version,

@@ -211,7 +211,7 @@ def upload_artifacts(
 ) -> tuple[str, str]:
     """Build the function and layer zips and put them in the local bucket; returns the keys."""
     try:
-        function = build.build_function_zip(build_dir)
+        function = build.build_function_zip(build_dir, python_version=python_version)
         layer = build.build_layer_zip(
             build_dir,
             python_version=python_version,

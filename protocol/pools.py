@@ -8,6 +8,7 @@ jwks.json`` wherever the endpoint is.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Final
 
 REGION: Final = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
@@ -19,6 +20,15 @@ IDENTITY_POOL_ID: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
 """``eu-west-1:0c3ef3f2-...``: an identity pool's id, a region, a colon and a UUID."""
+COGNITO_ENDPOINT_ENV: Final = "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"
+"""The Cognito endpoint variable botocore reads (named from the service id, "Cognito Identity
+Provider", not from ``cognito-idp``); ``AWS_ENDPOINT_URL`` is the fallback for every service."""
+
+
+def cognito_endpoint_from_env(env: Mapping[str, str]) -> str | None:
+    """The Cognito endpoint botocore takes from ``env``, so the JWKS is read where the
+    Cognito calls go; None: AWS itself."""
+    return env.get(COGNITO_ENDPOINT_ENV) or env.get("AWS_ENDPOINT_URL") or None
 
 
 def is_user_pool_id(value: object) -> bool:

@@ -11,6 +11,9 @@ Rules: every change is read-modify-write under an exclusive lock on
 ``<file>.lock``; the new contents go to a temporary file in the same folder,
 are fsync'd and then renamed over the old one, so readers see the old file or
 the new one and never half of one. Files are created 0600 whatever the umask.
+Because the file is only ever replaced, never written in place, a reader holding the
+version it parsed open needs only an ``lstat`` to know the path still names it (see
+``FileCredentialStore._unchanged``); any other version is read and parsed afresh.
 A file that is readable or writable by group or others is refused
 (:class:`StorePermissionError`), like ssh refuses such a private key: it may
 hold private keys. A file that does not parse, or is not ours, raises
@@ -27,8 +30,6 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
-
-from filelock import FileLock, Timeout
 
 from .._files import ensure_private_dir, read_at_most, write_private
 from ..errors import (
@@ -50,6 +51,7 @@ from .store_crypto import (
     derive_key,
     encrypt,
 )
+from .store_lock import LockTimeout, StoreLock
 
 STORE_FORMAT: Final = "cognito-passkey-soft-store"
 STORE_VERSION: Final = 1
@@ -90,12 +92,14 @@ class FileCredentialStore(CredentialStore):
         self._label = label  # what messages about the contents name instead of the path
         self._passphrase = passphrase
         self._scrypt_n = n
-        self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout, mode=0o600)
+        self._lock = StoreLock(str(self.path) + ".lock", lock_timeout)
         self._lock_timeout = lock_timeout
         # (KDF parameters, derived key): scrypt runs once per store object, not per read.
         self._key_cache: tuple[KdfParams, bytes] | None = None
         # (bytes read, what they parsed to): a command reads the file a few times unchanged.
         self._last_read: tuple[bytes, StoreContents] | None = None
+        # POSIX: the version last parsed, held open (see _Pinned); None until then.
+        self._pinned: _Pinned | None = None
 
     def __repr__(self) -> str:
         encrypted = ", encrypted" if self._passphrase is not None else ""
@@ -138,14 +142,17 @@ class FileCredentialStore(CredentialStore):
     # Transactions ----------------------------------------------------------
 
     def _read(self) -> StoreContents:
+        pinned = self._unchanged()
+        if pinned is not None:
+            return pinned
         if not self.path.parent.is_dir():
             return StoreContents()
         if os.name != "posix":  # Windows cannot replace a file another handle has open
             with self._locked():
-                return self._load()
+                return self._load_file()
         # Writers replace the file in one rename (under the lock, among themselves): a
         # reader opening it sees one whole version, old or new, and needs no lock.
-        return self._load()
+        return self._load_file()
 
     def _update(self, change: Callable[[StoreContents], T]) -> T:
         ensure_private_dir(self.path.parent)
@@ -160,7 +167,7 @@ class FileCredentialStore(CredentialStore):
         try:
             with self._lock:
                 yield
-        except Timeout:
+        except LockTimeout:
             raise CredentialStoreError(
                 f"{self.path}: another process held the store lock for more than "
                 f"{self._lock_timeout:g} s"
@@ -168,7 +175,32 @@ class FileCredentialStore(CredentialStore):
 
     # Reading ---------------------------------------------------------------
 
+    def _unchanged(self) -> StoreContents | None:
+        """The pinned parse when ``lstat`` proves the path still names that very file.
+
+        Sound because every writer replaces the store by renaming a new file over it,
+        never by writing in place: while our descriptor keeps the parsed inode alive no
+        other file can get its number, so the same (st_dev, st_ino) is the same file with
+        the same bytes; size and both timestamps must match too (someone else's in-place
+        edit). The mode check runs on every read all the same.
+        """
+        pinned = self._pinned
+        if pinned is None:
+            return None
+        try:
+            info = os.lstat(self.path)
+        except OSError:
+            return None  # gone or unreadable: the full read says what is wrong
+        if _identity(info) != pinned.identity:
+            return None
+        self._check_file(info)  # a chmod keeps the inode
+        return pinned.contents.copy()
+
     def _load(self) -> StoreContents:
+        pinned = self._unchanged()
+        return pinned if pinned is not None else self._load_file()
+
+    def _load_file(self) -> StoreContents:
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
@@ -185,10 +217,27 @@ class FileCredentialStore(CredentialStore):
         except BaseException:
             os.close(fd)
             raise
-        with os.fdopen(fd, "rb") as f:
-            raw = read_at_most(f, _MAX_STORE_BYTES + 1, info.st_size)
-        # The file is opened, checked and read every time (another process may have replaced
-        # it); only bytes equal to the last ones parsed skip the parse (and decryption).
+        if os.name != "posix":  # a handle held open would stop writers replacing the file
+            with os.fdopen(fd, "rb") as f:
+                raw = read_at_most(f, _MAX_STORE_BYTES + 1, info.st_size)
+            return self._parsed(raw)
+        try:
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                raw = read_at_most(f, _MAX_STORE_BYTES + 1, info.st_size)
+            contents = self._parsed(raw)
+            after = os.fstat(fd)
+        except BaseException:
+            os.close(fd)
+            self._pinned = None  # whatever the path names now, it is not that version
+            raise
+        if _identity(after) == _identity(info):  # not changed in place while we read it
+            self._pinned = _Pinned(fd, _identity(after), contents.copy())
+        else:
+            os.close(fd)
+        return contents
+
+    def _parsed(self, raw: bytes) -> StoreContents:
+        # Bytes equal to the last ones parsed skip the parse (and decryption).
         last = self._last_read
         if last is not None and last[0] == raw:
             return last[1].copy()
@@ -307,7 +356,40 @@ class FileCredentialStore(CredentialStore):
             document["kdf"] = params.to_json()
             plaintext = json.dumps(payload, separators=(",", ":")).encode("utf-8")
             document["encrypted"] = encrypt(key, plaintext, _associated_data(document))
-        write_private(self.path, (json.dumps(document, indent=1) + "\n").encode("utf-8"))
+        # One line: ``indent`` would take json's pure-Python encoder, at 3-4x the cost.
+        data = (json.dumps(document) + "\n").encode("utf-8")
+        # Unpinned first: the rename then frees the old inode itself, where the close of
+        # the last descriptor on a replaced file would (ext4: a journalled orphan removal
+        # that waits behind the fsyncs, about 1-2 ms).
+        self._pinned = None
+        self._last_read = None  # a removed key does not outlive its file in our memory
+        write_private(self.path, data)
+
+
+_Identity = tuple[int, int, int, int, int]
+
+
+def _identity(info: os.stat_result) -> _Identity:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+class _Pinned:
+    """A parsed store version and an open descriptor on its file.
+
+    The descriptor is what makes the inode number proof sound: an inode stays allocated
+    while it is open, so a later version cannot be given the same number.
+    """
+
+    __slots__ = ("contents", "fd", "identity")
+
+    def __init__(self, fd: int, identity: _Identity, contents: StoreContents) -> None:
+        self.fd = fd
+        self.identity = identity
+        self.contents = contents
+
+    def __del__(self, _close: Callable[[int], None] = os.close) -> None:
+        with contextlib.suppress(OSError):  # (os.close bound early: usable at exit too)
+            _close(self.fd)
 
 
 def _associated_data(document: dict[str, Any]) -> bytes:

@@ -105,3 +105,18 @@ def test_local_profiles_name_a_store_that_exists(tmp_path: Path) -> None:
     store = state / "authenticator.json"
     assert load_profile("local", path=config)["authenticator"] == f"soft:{store}"
     assert open_authenticator(f"soft:{store}") is not None
+
+
+def test_an_encrypted_store_nobody_can_unlock_names_the_variable(tmp_path: Path) -> None:
+    path = tmp_path / "key.json"
+    create_store(path, passphrase="correct horse battery", environ={})
+    with pytest.raises(errors.StorePassphraseRequiredError) as caught:
+        open_store(path, environ={})
+    assert str(caught.value) == (
+        f"{path}: the store is encrypted: set COGNITO_PASSKEY_SOFT_PASSPHRASE "
+        "(no prompt without a terminal)"
+    )
+    assert exit_codes.for_exception(caught.value) == exit_codes.USAGE
+    with pytest.raises(errors.StoreLockedError):  # an existing store is opened as it is
+        create_store(path, passphrase="not the passphrase", environ={})
+    assert create_store(path, passphrase="correct horse battery", environ={}).path == path

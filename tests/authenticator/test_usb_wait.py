@@ -126,6 +126,15 @@ def test_at_a_terminal_the_usb_authenticator_waits(no_key_here: None) -> None:
     )
 
 
+def test_at_a_terminal_a_zero_plug_in_timeout_fails_at_once(no_key_here: None) -> None:
+    stream = io.StringIO()
+    at_terminal = TerminalInteraction(interactive=True, stream=stream)
+    auth = ClientAuthenticator(interaction=at_terminal, plug_in_timeout_s=0, platform_client=None)
+    with pytest.raises(errors.NoAuthenticatorError, match="No security key found"):
+        auth.get(options(), rp_id="example.com")
+    assert stream.getvalue() == ""  # no plug-in notice: nothing was waited for
+
+
 def test_headless_the_usb_authenticator_fails_at_once(no_key_here: None) -> None:
     stream = io.StringIO()
     auth = ClientAuthenticator(interaction=TerminalInteraction(interactive=False, stream=stream))

@@ -207,15 +207,6 @@ def test_a_damaged_cache_is_reported_and_replaced(
     assert again.stderr == "" and again.stdout == result.stdout
 
 
-def test_the_token_cache_never_reads_credential_files(setup: Offline) -> None:
-    """``token`` (no user) scans the profile's token files: ours must not look damaged."""
-    assert setup.run("aws-credentials", "carol").exit_code == 0
-    warnings: list[str] = []
-    entry = TokenCache(warn=warnings.append).latest(setup.key())
-    assert entry is not None and entry.username == "carol"
-    assert warnings == []
-
-
 @pytest.mark.parametrize(
     ("code", "exit_code", "words"),
     [

@@ -78,18 +78,16 @@ def test_scope_separates_pools_and_users(tmp_path: Path) -> None:
     other_pool = CacheKey("default", "eu-west-1_Other", CLIENT_ID)
     assert cache.load(other_pool, "alice") is None
     assert cache.load(KEY, "bob") is None
-    assert cache.latest(other_pool) is None
 
 
-def test_latest_is_the_most_recent_user(tmp_path: Path) -> None:
+def test_delete_forgets_one_user(tmp_path: Path) -> None:
     cache = TokenCache(tmp_path)
     cache.save(KEY, "alice", tokens())
     cache.save(KEY, "bob", tokens(username="bob"))
-    latest = cache.latest(KEY)
-    assert latest is not None and latest.username == "bob"
     assert cache.delete(KEY, "bob")
     assert not cache.delete(KEY, "bob")
-    again = cache.latest(KEY)
+    assert cache.load(KEY, "bob") is None
+    again = cache.load(KEY, "alice")
     assert again is not None and again.username == "alice"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cognito_passkey.client import exit_codes
-from cognito_passkey.client.cache import CacheKey, TokenCache
+from cognito_passkey.client.cache import TokenCache
 
 from .cli_offline import Offline, offline_setup, stubbed_cognito
 from .conftest import SigningKey
@@ -46,20 +46,6 @@ def test_a_damaged_file_is_moved_aside_once(offline: Offline, content: bytes) ->
     cache.save(offline.key(), offline.username, offline.tokens())
     assert cache.load(offline.key(), offline.username) is not None
     assert quarantined(path) == [aside]
-
-
-def test_another_pools_damaged_entry_is_moved_aside_once(offline: Offline) -> None:
-    said: list[str] = []
-    cache = TokenCache(warn=said.append)
-    other = CacheKey("default", "eu-west-1_OtherPool", offline.client_id, offline.endpoint_url)
-    theirs = cache.save(other, "ivan", offline.tokens("ivan"))
-    theirs.write_bytes(b"{not json")
-    cache.save(offline.key(), offline.username, offline.tokens())
-    for _ in range(2):
-        latest = cache.latest(offline.key())
-        assert latest is not None and latest.username == offline.username
-    assert len(said) == 1 and str(theirs) in said[0]
-    assert len(quarantined(theirs)) == 1
 
 
 def test_an_earlier_quarantined_copy_is_never_overwritten(

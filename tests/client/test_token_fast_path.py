@@ -47,11 +47,13 @@ def _jwt(claims: dict[str, object]) -> str:
     return f"{part({'alg': 'none'})}.{part(claims)}.c2lnbmF0dXJl"
 
 
-def tokens_of(username: str, expires: int) -> Tokens:
-    common = {"cognito:username": username, "exp": expires, "iss": ISSUER}
+def tokens_of(
+    username: str, expires: int, *, client_id: str = CLIENT_ID, issuer: str = ISSUER
+) -> Tokens:
+    common = {"cognito:username": username, "exp": expires, "iss": issuer}
     return Tokens(
-        _jwt({**common, "token_use": "id", "aud": CLIENT_ID}),
-        _jwt({**common, "token_use": "access", "client_id": CLIENT_ID, "username": username}),
+        _jwt({**common, "token_use": "id", "aud": client_id}),
+        _jwt({**common, "token_use": "access", "client_id": client_id, "username": username}),
         "refresh-token",
         expires,
     )
@@ -69,6 +71,13 @@ class Case:
     config_mode: int = 0o600
     damaged: bool = False
     profile: bool = True
+    stdout: str = "captured"
+    user: str = "uma"
+    planted: dict[str, str] = field(default_factory=dict)
+    """Claims of the tokens in the user's file that are not the user's own (``tokens_of``)."""
+    """Profile p's default user, the one whose tokens are cached."""
+    """``closed`` (fd 1 shut: ``>&-``), ``broken`` (a pipe nobody reads) or ``no stderr``
+    (fd 2 shut) for a hit's write."""
 
 
 CASES = {
@@ -122,6 +131,43 @@ CASES = {
     ),
     "group flag first": Case(("--profile", "p", "token", "uma"), fast=False),
     "control character in the user": Case(("--profile", "p"), fast=False, env={}),
+    "a flag given twice (click: the last wins)": Case(
+        ("uma", "--profile", "q", "--profile", "p"), fast=False
+    ),
+    "-o and --output both given": Case(
+        ("uma", "--profile", "p", "-o", "json", "--output", "env"), fast=False
+    ),
+    "-- before the user": Case(("--profile", "p", "--", "uma"), fast=False),
+    "unknown --type": Case(("uma", "--profile", "p", "--type", "bogus"), fast=False),
+    "--type in capitals (click's Choice is exact)": Case(
+        ("uma", "--profile", "p", "--type", "ID"), fast=False
+    ),
+    "empty --type": Case(("uma", "--profile", "p", "--type", ""), fast=False),
+    "shell completion asked (click completes, runs nothing)": Case(
+        ("uma", "--profile", "p"),
+        fast=False,
+        env={"_COGNITO_PASSKEY_COMPLETE": "bash_complete", "COMP_WORDS": "cognito-passkey tok"}
+        | {"COMP_CWORD": "1"},
+    ),
+    "non-ASCII default user on an ASCII stderr (click writes UTF-8)": Case(
+        ("--profile", "p"), fast=False, env={"PYTHONIOENCODING": "ascii"}, user="\u00fcma"
+    ),
+    "non-ASCII default user on a UTF-8 stderr": Case(
+        ("--profile", "p"), fast=False, env={"PYTHONIOENCODING": "utf-8"}, user="\u00fcma"
+    ),
+    "another user's tokens in the file": Case(
+        ("uma", "--profile", "p"), fast=False, planted={"username": "ulf"}
+    ),
+    "another app client's tokens in the file": Case(
+        ("uma", "--profile", "p"), fast=False, planted={"client_id": "otherclient1"}
+    ),
+    "another pool's tokens in the file": Case(
+        ("uma", "--profile", "p"), fast=False, planted={"issuer": ISSUER + "x"}
+    ),
+    "stderr closed": Case(("uma", "--profile", "p"), fast=False, stdout="no stderr"),
+    "stdout closed": Case(("uma", "--profile", "p"), fast=False, stdout="closed"),
+    "stdout a broken pipe": Case(("uma", "--profile", "p"), fast=False, stdout="broken"),
+    "stdout a broken pipe, default user named": Case(("--profile", "p"), False, stdout="broken"),
 }
 
 
@@ -131,13 +177,16 @@ def world(folder: Path, case: Case, now: int) -> dict[str, str]:
     config, cache_dir = folder / "config.ini", folder / "cache"
     settings = {"user_pool_id": POOL_ID, "client_id": CLIENT_ID, "endpoint_url": closed_url()}
     if case.profile:
-        write_profile("p", {**settings, "user": "uma"}, path=config)
+        write_profile("p", {**settings, "user": case.user}, path=config)
         write_profile("q", settings, path=config)
         config.chmod(case.config_mode)
     if case.cached:
         for profile in ("p", "default"):
             key = CacheKey(profile, POOL_ID, CLIENT_ID, closed_url() if case.profile else None)
-            path = TokenCache(cache_dir).save(key, "uma", tokens_of("uma", now + case.expires_in))
+            owner = case.planted.get("username", case.user)
+            claims = {k: v for k, v in case.planted.items() if k != "username"}
+            tokens = tokens_of(owner, now + case.expires_in, **claims)
+            path = TokenCache(cache_dir).save(key, case.user, tokens)
             if case.damaged:
                 path.write_text("{not json")
             path.chmod(case.cache_mode)
@@ -159,15 +208,25 @@ def run(
     code: str, folder: Path, case: Case, args: tuple[str, ...], now: int
 ) -> tuple[int, str, str, bool]:
     env = world(folder, case, now)
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    command = [sys.executable, "-c", code, *args]
+    if case.stdout in ("closed", "no stderr"):
+        shut = ">&-" if case.stdout == "closed" else "2>&-"
+        command = ["sh", "-c", f'exec "$@" {shut}', "sh", *command]
+    reader, writer = os.pipe()
+    os.close(reader)  # "broken": every write to stdout fails with EPIPE
+    try:
+        done = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=writer if case.stdout == "broken" else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+    finally:
+        os.close(writer)
 
     def same_everywhere(text: str) -> str:
         text = text.replace(str(folder), "<folder>")
@@ -175,7 +234,7 @@ def run(
 
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.name != "probe")
     clicked = (folder / "probe").read_text() == "True"
-    output = same_everywhere(done.stdout + "\n--files--\n" + "\n".join(files))
+    output = same_everywhere((done.stdout or "") + "\n--files--\n" + "\n".join(files))
     return done.returncode, output, same_everywhere(done.stderr), clicked
 
 

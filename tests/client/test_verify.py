@@ -115,7 +115,7 @@ def test_endpoint_from_the_aws_environment(
     client = PasskeyClient(user_pool_id=selfhosted.user_pool_id, client_id=selfhosted.client_id)
     assert client.endpoint_url == selfhosted.endpoint
     assert client.verify_token(tokens.id_token)["cognito:username"] == password_user
-    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDP", "http://127.0.0.1:1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "http://127.0.0.1:1")
     assert PasskeyClient(user_pool_id=POOL_ID, client_id=CLIENT_ID).endpoint_url.endswith(":1")
 
 

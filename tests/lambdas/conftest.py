@@ -65,7 +65,7 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch, jwks_endpoint: str) -> Iterator[
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDP", jwks_endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", jwks_endpoint)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "cognito-passkey-test")
     _reset_caches()
     yield monkeypatch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from cognito_passkey.lambdas import container
 from cognito_passkey.lambdas.errors import Rejected
 from cognito_passkey.lambdas.tokens import verifier_for
+from cognito_passkey.protocol import pools
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lambdas_support import (
     CLIENT_ID,
@@ -126,7 +128,7 @@ def test_the_jwks_is_fetched_once_per_container(
 def test_an_unreachable_jwks_is_its_own_reason(
     lambda_env: pytest.MonkeyPatch, mint: TokenMint
 ) -> None:
-    lambda_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDP", "http://127.0.0.1:9")
+    lambda_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "http://127.0.0.1:9")
     with pytest.raises(Rejected) as caught:
         verifier_for(POOL_ID).verify_id_token(mint.id_token("a"), client_id=CLIENT_ID, username="a")
     assert caught.value.reason == "jwks_unavailable"
@@ -159,5 +161,36 @@ def test_the_jwks_url_follows_the_local_endpoint_rule(monkeypatch: pytest.Monkey
     assert jwks_url("eu-west-1_abc", {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566/"}) == (
         "http://127.0.0.1:4566/eu-west-1_abc/.well-known/jwks.json"
     )
-    both = {"AWS_ENDPOINT_URL": "http://a:1", "AWS_ENDPOINT_URL_COGNITO_IDP": "http://b:2"}
+    both = {
+        "AWS_ENDPOINT_URL": "http://a:1",
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": "http://b:2",
+    }
     assert jwks_url("eu-west-1_abc", both) == "http://b:2/eu-west-1_abc/.well-known/jwks.json"
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566"},
+        {pools.COGNITO_ENDPOINT_ENV: "http://127.0.0.1:4567"},
+        {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", pools.COGNITO_ENDPOINT_ENV: "http://b:2"},
+    ],
+)
+def test_the_jwks_is_read_where_botocore_sends_the_cognito_calls(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]
+) -> None:
+    """The trigger's Cognito client and its JWKS follow the same variable (botocore's)."""
+    from botocore.session import get_session
+    from cognito_passkey.lambdas.config import jwks_url
+
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    cognito = get_session().create_client(
+        "cognito-idp", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    assert (
+        jwks_url("eu-west-1_abc")
+        == f"{cognito.meta.endpoint_url}/eu-west-1_abc/.well-known/jwks.json"
+    )
