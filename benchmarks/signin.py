@@ -114,18 +114,8 @@ def trivial_sign_in(idp: Any, client_id: str) -> None:
 
 def make_client(deployment: Any, store: Any = None) -> Any:
     from cognito_passkey.authenticator import SoftAuthenticator
-    from cognito_passkey.client import PasskeyClient
-    from cognito_passkey.local.deploy import session
 
-    return PasskeyClient(
-        user_pool_id=deployment.user_pool_id,
-        client_id=deployment.client_id,
-        endpoint_url=deployment.endpoint,
-        rp_id=deployment.rp_id,
-        origin=deployment.origin,
-        authenticator=SoftAuthenticator(store),
-        boto_session=session(),
-    )
+    return deployment.passkey_client(SoftAuthenticator(store))
 
 
 def enrol(client: Any, username: str) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cognito_passkey.client.errors import PasskeyClientError, UsernameExistsError
 from cognito_passkey.local.defaults import DEFAULT_PROFILE
-from cognito_passkey.local.deploy import Deployment, DeploySpec, session
+from cognito_passkey.local.deploy import Deployment, DeploySpec
 from cognito_passkey.local.local_aws import LocalAws
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def run_demo(
         authenticator = _software_authenticator(store_path, deployment.origin)
         s.detail = f"{store_path} ({'existing' if existed else 'new'}, private to you: 0600)"
 
-    client = _client(deployment, authenticator)
+    client = deployment.passkey_client(authenticator)
     calls = _CallLog(client.api.client)
     from cognito_passkey.client.passwords import generate_password
 
@@ -272,21 +272,6 @@ def authenticator_credentials(authenticator: Authenticator, rp_id: str) -> list[
     if store is None:
         return []
     return list(store.list_credentials(rp_id))
-
-
-def _client(deployment: Deployment, authenticator: Authenticator) -> PasskeyClient:
-    """The project's client on ``deployment``, with the local dummy credentials."""
-    from cognito_passkey.client.passkey_client import PasskeyClient
-
-    return PasskeyClient(
-        user_pool_id=deployment.user_pool_id,
-        client_id=deployment.client_id,
-        endpoint_url=deployment.endpoint,
-        rp_id=deployment.rp_id,
-        origin=deployment.origin,
-        authenticator=authenticator,
-        boto_session=session(),
-    )
 
 
 def _add_passkey(

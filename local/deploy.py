@@ -34,6 +34,8 @@ from cognito_passkey.local.server import DUMMY_CREDENTIALS, REGION
 from cognito_passkey.protocol.management import local_function_url
 
 if TYPE_CHECKING:
+    from cognito_passkey.authenticator.base import Authenticator
+    from cognito_passkey.client.passkey_client import PasskeyClient
     from mypy_boto3_cloudformation.client import CloudFormationClient
 
 TEMPLATES: Final = {
@@ -139,6 +141,24 @@ class Deployment:
             "rp_id": self.rp_id,
             "origin": self.origin,
         }
+
+    def passkey_client(self, authenticator: Authenticator | None, **options: Any) -> PasskeyClient:
+        """The project's client for this deployment, with the local dummy credentials;
+        ``options`` go to :class:`~cognito_passkey.client.PasskeyClient` over these (another
+        app client, another session, ``fast_signin``...)."""
+        from cognito_passkey.client.passkey_client import PasskeyClient
+
+        settings: dict[str, Any] = {
+            "user_pool_id": self.user_pool_id,
+            "client_id": self.client_id,
+            "endpoint_url": self.endpoint,
+            "rp_id": self.rp_id,
+            "origin": self.origin,
+            "authenticator": authenticator,
+            "boto_session": session(),
+            **options,
+        }
+        return PasskeyClient(**settings)
 
     def to_dict(self) -> dict[str, Any]:
         return {

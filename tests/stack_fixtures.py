@@ -62,21 +62,7 @@ def api_client(
 ) -> Any:
     """The project's client for ``deployment`` with exactly ``authenticator``: ``None`` gives
     a client with no key (raw Cognito calls, password sign-in, token checks only)."""
-    from cognito_passkey.client import PasskeyClient
-    from cognito_passkey.local.deploy import session
-
-    settings: dict[str, Any] = {
-        "user_pool_id": deployment.user_pool_id,
-        "client_id": deployment.client_id,
-        "endpoint_url": deployment.endpoint,
-        "rp_id": deployment.rp_id,
-        "origin": deployment.origin,
-        "authenticator": authenticator,
-        "boto_session": session(),
-        "fast_signin": fast,
-    }
-    settings.update(options)
-    return PasskeyClient(**settings)
+    return deployment.passkey_client(authenticator, **{"fast_signin": fast, **options})
 
 
 def passkey_client(deployment: Deployment, authenticator: Any = None, **options: Any) -> Any:

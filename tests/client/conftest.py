@@ -14,14 +14,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .loopback import Loopback
+from .loopback import Loopback, QuietHandler
 
 REGION = "eu-west-1"
 POOL_ID = "eu-west-1_TestPool1"
@@ -113,7 +112,7 @@ def closed_url() -> str:
 def jwks_server(signing_key: SigningKey) -> Iterator[JwksServer]:
     state = JwksServer({"keys": [signing_key.jwk()]})
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             state.paths.append(self.path)
             if self.path != f"/{POOL_ID}/.well-known/jwks.json":
@@ -121,14 +120,7 @@ def jwks_server(signing_key: SigningKey) -> Iterator[JwksServer]:
                 return
             state.fetches += 1
             body = json.dumps(state.document).encode() if state.raw is None else state.raw
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
+            self.send_body(200, body)
 
     running = Loopback(Handler)
     state.url = running.url

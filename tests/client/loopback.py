@@ -4,6 +4,24 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+AMZ_JSON = "application/x-amz-json-1.1"
+"""The content type of AWS's JSON protocols (Cognito, Cognito identity)."""
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A test server's request handler: answers a whole body, logs nothing to the test output."""
+
+    def send_body(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
 
 
 class Loopback:

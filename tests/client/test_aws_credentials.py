@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from cognito_passkey.client.errors import ConfigurationError
 
 from .cli_offline import Offline, StubbedCognito, stubbed_cognito
 from .conftest import POOL_ID, SigningKey, closed_url
-from .loopback import Loopback
+from .loopback import AMZ_JSON, Loopback, QuietHandler
 
 IDENTITY_POOL = "eu-west-1:0c3ef3f2-5d2e-4d9a-9a55-1f0e1b2c3d4e"
 IDENTITY_ID = "eu-west-1:11111111-2222-3333-4444-555555555555"
@@ -47,7 +46,7 @@ class IdentityServer:
 def identity_server() -> Iterator[IdentityServer]:
     state = IdentityServer()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             operation = self.headers["X-Amz-Target"].rpartition(".")[2]
@@ -73,15 +72,7 @@ def identity_server() -> Iterator[IdentityServer]:
                 )
 
         def _answer(self, status: int, document: dict[str, Any]) -> None:
-            raw = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def log_message(self, *args: Any) -> None:
-            pass
+            self.send_body(status, json.dumps(document).encode(), AMZ_JSON)
 
     running = Loopback(Handler)
     state.url = running.url

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,24 +21,20 @@ from cognito_passkey.client.verify import TokenVerifier
 
 from .cli_offline import Offline, offline_setup, stubbed_cognito
 from .conftest import CLIENT_ID, POOL_ID, REGION, SigningKey, mint
-from .loopback import Loopback
+from .loopback import Loopback, QuietHandler
 
 KNOWN_ID = "a25vd24tcGFzc2tleQ"
 UNKNOWN_ID = "bm8tc3VjaC1wYXNza2V5"
 
 
-class Replies(BaseHTTPRequestHandler):
+class Replies(QuietHandler):
     """404 with an empty body for anything but the management API's known routes; the
     management routes answer as the self-hosted backend does (protocol.management)."""
 
     deleted: list[str] = []  # noqa: RUF012 - one server per test, reset by the fixture
 
     def _send(self, status: int, body: bytes = b"") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, body)
 
     def _item(self) -> str | None:
         prefix = "/api/passkeys/"
@@ -72,9 +67,6 @@ class Replies(BaseHTTPRequestHandler):
             self._send(204)
             return
         self._send(404, b'{"error": "not_found", "message": "no such passkey"}')
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture

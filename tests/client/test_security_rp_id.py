@@ -15,7 +15,6 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import boto3
@@ -33,7 +32,7 @@ from cognito_passkey.protocol.dialect import AUTH_PARAMS, CUSTOM_CHALLENGE
 from fido2.cose import ES256
 
 from .conftest import CLIENT_ID, POOL_ID, REGION
-from .loopback import Loopback
+from .loopback import AMZ_JSON, Loopback, QuietHandler
 
 OUR_RP = "localhost"
 VICTIM_RP = "victim.example"
@@ -86,20 +85,13 @@ class FakeCognito:
 def fake_cognito() -> Iterator[FakeCognito]:
     state = FakeCognito(VICTIM_RP)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
             state.operations.append(operation)
             body = json.dumps(state.answer(operation)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
+            self.send_body(200, body, AMZ_JSON)
 
     running = Loopback(Handler)
     state.url = running.url

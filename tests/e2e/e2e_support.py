@@ -32,6 +32,7 @@ __all__ = [
     "PASSWORD",
     "TriggerLog",
     "api_client",
+    "cli_env",
     "cli_profile",
     "create_user",
     "enrolled_user",
@@ -73,22 +74,32 @@ def respond(
     return reply
 
 
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The installed ``cognito-passkey`` with its config and token cache under ``home``."""
+def cli_env(home: Path, *, drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """This environment without its ``AWS_*`` and ``COGNITO_PASSKEY_*`` variables (nor
+    ``drop``), the CLI's config file and token cache under ``home``."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "COGNITO_PASSKEY_"))
+        if not key.startswith(("AWS_", "COGNITO_PASSKEY_")) and key not in drop
     }
     env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
         COGNITO_PASSKEY_CONFIG=str(home / "config.ini"),
         COGNITO_PASSKEY_CACHE_DIR=str(home / "cache"),
     )
+    return env
+
+
+def run_cli(
+    home: Path, *args: str, input: str | None = None, drop: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """The installed ``cognito-passkey`` with its config and token cache under ``home``
+    (:func:`cli_env`), dummy AWS credentials, and ``input`` on stdin (else none)."""
+    env = cli_env(home, drop=drop)
+    env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
     return subprocess.run(
         [str(CLI), *args],
-        stdin=subprocess.DEVNULL,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
         capture_output=True,
         text=True,
         env=env,

@@ -23,7 +23,7 @@ from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import aws_credentials as aws
 from cognito_passkey.client.cache import CacheKey, TokenCache
 from cognito_passkey.local.deploy import Deployment, client
-from e2e_support import CLI, cli_profile, enrolled_user
+from e2e_support import CLI, cli_env, cli_profile, enrolled_user
 
 pytestmark = pytest.mark.e2e
 PROFILE = "idp"
@@ -89,15 +89,9 @@ def world(
     store = home / "key.json"
     username = enrolled_user(idp, selfhosted_identity_pool, "awscred-", SoftAuthenticator(store))
     cli_profile(home, selfhosted_identity_pool, store, PROFILE)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "COGNITO_PASSKEY_"))
-    }
+    env = cli_env(home)
     env.update(
         HOME=str(home),
-        COGNITO_PASSKEY_CONFIG=str(home / "config.ini"),
-        COGNITO_PASSKEY_CACHE_DIR=str(home / "cache"),
         AWS_CONFIG_FILE=str(home / "aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / "no-aws-credentials"),
     )

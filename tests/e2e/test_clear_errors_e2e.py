@@ -9,7 +9,6 @@ names the new passkey through the management API, and ``passkeys delete`` asks b
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,7 +19,7 @@ from cognito_passkey.authenticator import SoftAuthenticator
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.management import PasskeyManager
 from cognito_passkey.local.deploy import Deployment
-from e2e_support import CLI, PASSWORD, cli_profile, enrolled_user, new_user, run_cli
+from e2e_support import PASSWORD, cli_profile, enrolled_user, new_user, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -78,9 +77,8 @@ def test_add_passkey_name_and_delete_by_name(
     username = new_user(idp, selfhosted, "ce-name-")
     assert run_cli(tmp_path, "soft", "create", str(store)).returncode == 0
     profile = cli_profile(tmp_path, selfhosted, store, "errors")
-    result = run_with_stdin(
+    result = run_cli(
         tmp_path,
-        PASSWORD + "\n",
         "add-passkey",
         username,
         "--password-stdin",
@@ -90,6 +88,8 @@ def test_add_passkey_name_and_delete_by_name(
         profile,
         "-o",
         "json",
+        input=PASSWORD + "\n",
+        drop=("CI",),
     )
     assert result.returncode == 0, result.stderr
     assert "Named it 'Work laptop'" in result.stderr
@@ -97,8 +97,11 @@ def test_add_passkey_name_and_delete_by_name(
     (passkey,) = PasskeyManager(selfhosted.management_url, tokens["access_token"]).list()
     assert passkey.name == "Work laptop"
 
-    declined = run_with_stdin(
-        tmp_path, "n\n", "passkeys", "delete", passkey.id, "--user", username, "--profile", profile
+    declined = run_cli(
+        tmp_path,
+        *("passkeys", "delete", passkey.id, "--user", username, "--profile", profile),
+        input="n\n",
+        drop=("CI",),
     )
     assert f"Delete passkey 'Work laptop' ({passkey.id})?" in declined.stderr
     assert declined.returncode == 1
@@ -107,27 +110,3 @@ def test_add_passkey_name_and_delete_by_name(
     )
     assert unknown.returncode == exit_codes.FAILURE, unknown.stderr
     assert "no such passkey bm8tc3VjaA for this user" in unknown.stderr
-
-
-def run_with_stdin(home: Path, text: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """``run_cli`` with ``text`` piped on stdin."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "COGNITO_PASSKEY_")) and key != "CI"
-    }
-    env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        COGNITO_PASSKEY_CONFIG=str(home / "config.ini"),
-        COGNITO_PASSKEY_CACHE_DIR=str(home / "cache"),
-    )
-    return subprocess.run(
-        [str(CLI), *args],
-        input=text,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )

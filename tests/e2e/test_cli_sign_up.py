@@ -7,7 +7,6 @@ The local AWS accepts any confirmation or reset code (AWS checks the emailed one
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from cognito_passkey.client import errors as e
 from cognito_passkey.client import exit_codes
 from cognito_passkey.client.management import PasskeyManager
 from cognito_passkey.local.deploy import Deployment
-from e2e_support import CLI, PASSWORD, cli_profile, passkey_client, unique_username
+from e2e_support import CLI, PASSWORD, cli_env, cli_profile, passkey_client, unique_username
 
 pytestmark = pytest.mark.e2e
 
@@ -29,14 +28,8 @@ def run(
     credentials: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """The installed CLI under ``home``; without ``credentials`` boto3 finds none at all."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "COGNITO_PASSKEY_")) and key != "CI"
-    }
+    env = cli_env(home, drop=("CI",))
     env.update(
-        COGNITO_PASSKEY_CONFIG=str(home / "config.ini"),
-        COGNITO_PASSKEY_CACHE_DIR=str(home / "cache"),
         AWS_CONFIG_FILE=str(home / "no-aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / "no-aws-credentials"),
         AWS_EC2_METADATA_DISABLED="true",
